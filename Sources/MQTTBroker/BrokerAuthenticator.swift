@@ -1,0 +1,66 @@
+import MQTTCodec
+import NIOCore
+
+/// What the broker knows about a connecting client when it asks for a decision.
+public struct ConnectRequest: Sendable {
+    public var clientID: String
+    public var username: String?
+    /// Raw password bytes; never logged.
+    public var password: ByteBuffer?
+    public var protocolVersion: MQTTProtocolVersion
+    public var remoteAddress: SocketAddress?
+    /// The listener's name (e.g. `mqtt`, `mqtts`, `ws`, `wss`).
+    public var listenerName: String
+    /// DER bytes of the verified client certificate chain, leaf first, when the TLS peer presented one.
+    public var peerCertificateChainDER: [[UInt8]]
+
+    public init(
+        clientID: String, username: String?, password: ByteBuffer?, protocolVersion: MQTTProtocolVersion,
+        remoteAddress: SocketAddress?, listenerName: String, peerCertificateChainDER: [[UInt8]] = []
+    ) {
+        self.clientID = clientID
+        self.username = username
+        self.password = password
+        self.protocolVersion = protocolVersion
+        self.remoteAddress = remoteAddress
+        self.listenerName = listenerName
+        self.peerCertificateChainDER = peerCertificateChainDER
+    }
+}
+
+/// Per-connection rights decided at CONNECT time.
+public protocol TopicAuthorizer: Sendable {
+    func mayPublish(to topic: String) -> Bool
+    /// `filter` is the filter proper (after any `$share/{group}/` prefix).
+    func maySubscribe(to filter: MQTTTopicFilter) -> Bool
+}
+
+/// Grants everything (anonymous development mode).
+public struct AllowAllAuthorizer: TopicAuthorizer {
+    public init() {}
+    public func mayPublish(to topic: String) -> Bool { true }
+    public func maySubscribe(to filter: MQTTTopicFilter) -> Bool { true }
+}
+
+/// The outcome of authentication.
+public enum ConnectDecision: Sendable {
+    /// Accept, with the client's rights and the highest QoS it may use (Azure device connections get 1).
+    case accept(authorizer: any TopicAuthorizer, maximumQoS: MQTTQoS)
+    /// Refuse with a 5.0 reason code (mapped to a 3.1.1 return code for older clients).
+    case reject(MQTTReasonCode)
+}
+
+/// Decides who may connect. Called once per CONNECT, off the event loop's hot path.
+public protocol BrokerAuthenticator: Sendable {
+    func authenticate(_ request: ConnectRequest) async -> ConnectDecision
+}
+
+/// Accepts clients without credentials when `allowAnonymous` is set; refuses everyone else with
+/// 0x87 Not authorized (3.1.1: 0x05). Later identity modules replace it.
+public struct AnonymousAuthenticator: BrokerAuthenticator {
+    public var allowAnonymous: Bool
+    public init(allowAnonymous: Bool) { self.allowAnonymous = allowAnonymous }
+    public func authenticate(_ request: ConnectRequest) async -> ConnectDecision {
+        allowAnonymous ? .accept(authorizer: AllowAllAuthorizer(), maximumQoS: .exactlyOnce) : .reject(.notAuthorized)
+    }
+}

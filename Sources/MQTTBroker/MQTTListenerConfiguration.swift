@@ -1,0 +1,30 @@
+import NIOCore
+import NIOSSL
+
+/// How a listener carries MQTT.
+public enum MQTTTransport: Sendable {
+    /// MQTT over plain TCP.
+    case tcp
+    /// MQTT over TLS (mTLS client certificates requested but optional).
+    case tls(NIOSSLContext)
+    /// MQTT over WebSockets (subprotocol `mqtt`) on an HTTP/1.1 listener, optionally behind TLS.
+    /// Upgrades are accepted on any of `paths`; other requests get a JSON 404.
+    case webSocket(paths: [String], tls: NIOSSLContext?)
+}
+
+/// One socket the broker listens on.
+public struct MQTTListenerConfiguration: Sendable {
+    /// Short name for logs and metrics (`mqtt`, `mqtts`, `http`, `https`).
+    public var name: String
+    public var host: String
+    /// 0 picks a free port (see `MQTTBoundListener.localAddress`).
+    public var port: Int
+    public var transport: MQTTTransport
+
+    public init(name: String, host: String, port: Int, transport: MQTTTransport) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.transport = transport
+    }
+}
