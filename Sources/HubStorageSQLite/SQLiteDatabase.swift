@@ -10,7 +10,8 @@ import Synchronization
 /// A thin wrapper over a GRDB `DatabasePool` that fixes the settings every feature relies on:
 /// - WAL journal (one writer, concurrent readers that never block it);
 /// - `synchronous` from the `DurabilityMode` (`NORMAL` for `.process`, `FULL` for `.power`);
-/// - `busy_timeout` of 5 s, so a checkpoint or a second process never fails a write at once;
+/// - `busy_timeout` of 5 s on the writer, so a checkpoint or a second process never fails a write at
+///   once (GRDB gives its WAL readers 10 s; they are rarely blocked at all);
 /// - foreign keys on;
 /// - migrations applied at open, in the order given;
 /// - every GRDB/SQLite error mapped to a `StorageError` (`SQLITE_FULL` → `.diskFull`, …), so
@@ -55,6 +56,11 @@ public final class SQLiteDatabase: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB switches the writer to WAL after `prepareDatabase` ran, and sets NORMAL while doing
+            // so; set the level again on the writer, the only connection that commits.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            }
         } catch {
             throw Self.storageError(error, while: "opening \(path)")
         }
