@@ -30,7 +30,7 @@ extension HubConfiguration {
     }
 
     /// Applies one flag; errors read `option --<key> must be …`.
-    mutating func applyFlag(_ flag: Flag) throws(HubServerError) {
+    public mutating func applyFlag(_ flag: Flag) throws(HubServerError) {
         do {
             try set(flag.key, to: flag.value, relativeTo: nil)
         } catch {
