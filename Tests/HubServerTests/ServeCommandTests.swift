@@ -1,0 +1,105 @@
+import ArgumentParser
+import HubCLI
+import HubServer
+import Testing
+
+@Suite("meridian command line")
+struct ServeCommandTests {
+    @Test("serve parses every option into settings")
+    func parses() throws {
+        let command = try MeridianCommand.parseAsRoot([
+            "serve", "--data-dir", "/tmp/m", "--bind", "::", "--plain-bind", "127.0.0.9", "--mqtt-port", "0",
+            "--mqtts-port", "1", "--http-port", "2", "--https-port", "3", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+            "--allow-anonymous", "--host-name", "hub", "--log-level", "trace", "--durability", "power",
+            "--max-connections", "10", "--max-packet-size", "2048", "--max-user-properties", "4",
+            "--connect-timeout", "1.5", "--receive-maximum", "20", "--topic-alias-maximum", "0", "--maximum-qos", "1",
+            "--max-subscriptions-per-session", "5", "--max-topic-levels", "6", "--max-queued-messages", "7",
+            "--max-queued-bytes", "8", "--max-session-expiry", "9", "--max-keep-alive", "11",
+            "--max-retained-messages", "12", "--persistence-flush-interval", "0.5",
+        ])
+        let serve = try #require(command as? ServeCommand)
+        #expect(Set(serve.flags.map(\.key)) == Set(HubConfiguration.Key.allCases).subtracting([.config]))
+        let c = try serve.resolveConfiguration()
+        #expect(c.dataDirectory == "/tmp/m" && c.bind == "::" && c.plainBind == "127.0.0.9")
+        #expect(c.mqttPort == 0 && c.mqttsPort == 1 && c.httpPort == 2 && c.httpsPort == 3)
+        #expect(c.tlsCertificatePath == "c.pem" && c.tlsKeyPath == "k.pem")
+        #expect(c.allowAnonymous && c.hostName == "hub" && c.logLevel == .trace && c.durability == .power)
+        #expect(c.limits.maximumConnections == 10 && c.limits.maximumPacketSize == 2048)
+        #expect(c.limits.maximumUserProperties == 4 && c.limits.connectTimeoutSeconds == 1.5)
+        #expect(c.limits.receiveMaximum == 20 && c.limits.topicAliasMaximum == 0 && c.limits.maximumQoS == .atLeastOnce)
+        #expect(c.limits.maximumSubscriptionsPerSession == 5 && c.limits.maximumTopicLevels == 6)
+        #expect(c.limits.maximumQueuedMessages == 7 && c.limits.maximumQueuedBytes == 8)
+        #expect(c.limits.maximumSessionExpiryInterval == 9 && c.limits.maximumKeepAlive == 11)
+        #expect(c.limits.maximumRetainedMessages == 12 && c.limits.persistenceFlushInterval == 0.5)
+    }
+
+    @Test("no options means the defaults; --no-allow-anonymous works")
+    func defaults() throws {
+        let serve = try #require(try MeridianCommand.parseAsRoot(["serve"]) as? ServeCommand)
+        #expect(serve.flags.isEmpty)
+        #expect(try serve.resolveConfiguration() == HubConfiguration())
+        let denied = try #require(try MeridianCommand.parseAsRoot(["serve", "--no-allow-anonymous"]) as? ServeCommand)
+        #expect(denied.flags == [.init(.allowAnonymous, .bool(false))])
+    }
+
+    @Test("serve --help documents every option with its default")
+    func help() throws {
+        // The root parses `serve --help` into the built-in help command; the subcommand's own parser
+        // reports it as a clean exit.
+        let parsed = try MeridianCommand.parseAsRoot(["serve", "--help"])
+        #expect(!(parsed is ServeCommand))
+        #expect {
+            _ = try ServeCommand.parse(["--help"])
+        } throws: { error in
+            ServeCommand.exitCode(for: error) == .success
+        }
+        let help = MeridianCommand.helpMessage(for: ServeCommand.self, columns: 200)
+        for key in HubConfiguration.Key.allCases {
+            #expect(help.contains("--\(key.rawValue)"), "--\(key.rawValue) missing from help")
+        }
+        for text in [
+            "(default: ./meridian-data)", "(default: 0.0.0.0)", "(default: 127.0.0.1)", "(default: 1883)",
+            "(default: 8883)", "(default: 8080)", "(default: 8443)", "(default: false)", "(default: localhost)",
+            "(default: info)", "(default: process)", "(default: 50000)", "(default: 10)",
+        ] {
+            #expect(help.contains(text), "help lacks \(text)")
+        }
+    }
+
+    @Test("--version prints the version")
+    func version() {
+        #expect {
+            _ = try MeridianCommand.parseAsRoot(["--version"])
+        } throws: { error in
+            MeridianCommand.message(for: error) == MeridianVersion.current
+                && MeridianCommand.exitCode(for: error) == .success
+        }
+    }
+
+    @Test("bad options fail through the argument parser with a usage error", arguments: [
+        (["serve", "--bogus"], "Unknown option '--bogus'"),
+        (["serve", "--mqtt-port", "abc"], "mqtt-port"),
+        (["serve", "--mqtt-port", "70000"], "option --mqtt-port must be between 0 and 65535, got 70000"),
+        (["serve", "--log-level", "loud"], "option --log-level must be one of"),
+        (["serve", "--connect-timeout", "0"], "option --connect-timeout must be a positive number of seconds"),
+        (["serve", "--durability"], "Missing value for '--durability"),
+        (["frobnicate"], "Unexpected argument 'frobnicate'"),
+    ])
+    func badOptions(arguments: [String], expected: String) {
+        #expect {
+            _ = try MeridianCommand.parseAsRoot(arguments)
+        } throws: { error in
+            let code = MeridianCommand.exitCode(for: error)
+            let message = MeridianCommand.message(for: error)
+            return code != .success && code == .validationFailure && message.contains(expected)
+        }
+    }
+
+    @Test("failures map to distinct exit codes")
+    func exitCodes() {
+        #expect(ServeCommand.exitCode(for: HubServerError(.invalidConfiguration, "x")).rawValue == 78)
+        #expect(ServeCommand.exitCode(for: HubServerError(.tlsMaterial, "x")).rawValue == 78)
+        #expect(ServeCommand.exitCode(for: HubServerError(.cannotListen, "x")).rawValue == 1)
+        #expect(ServeCommand.exitCode(for: HubServerError(.storage, "x")).rawValue == 1)
+    }
+}
