@@ -70,7 +70,7 @@ struct DevelopmentCATests {
         let server = try Self.certificate(at: files.serverCertificate)
         for host in ["localhost", "hub.example.com"] {
             var verifier = Verifier(rootCertificates: CertificateStore([ca])) {
-                RFC5280Policy(validationTime: Date())
+                RFC5280Policy()
                 ServerIdentityPolicy(serverHostname: host, serverIP: nil)
             }
             let result = await verifier.validate(leaf: server, intermediates: CertificateStore())
@@ -81,7 +81,7 @@ struct DevelopmentCATests {
             #expect(chain.count == 2)
         }
         var wrongHost = Verifier(rootCertificates: CertificateStore([ca])) {
-            RFC5280Policy(validationTime: Date())
+            RFC5280Policy()
             ServerIdentityPolicy(serverHostname: "elsewhere.example", serverIP: nil)
         }
         guard case .couldNotValidate = await wrongHost.validate(leaf: server, intermediates: CertificateStore()) else {

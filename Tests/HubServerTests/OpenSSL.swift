@@ -43,12 +43,12 @@ enum OpenSSL {
         var succeeded: Bool { result.exitCode == 0 && protocolVersion != nil }
     }
 
-    /// Connects with `s_client` (`-brief` unless `brief` is false) plus `options`, sends nothing and
-    /// disconnects.
+    /// Connects with `s_client` (`-brief` unless `brief` is false) plus `options`, sends nothing, and
+    /// waits for the server to hang up (`-ign_eof`), as a real client waiting for an answer would.
     static func handshake(port: Int, _ options: [String], brief: Bool = true) async throws -> Handshake {
         let result = try await run(
-            ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost"] + (brief ? ["-brief"] : [])
-                + options,
+            ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-ign_eof"]
+                + (brief ? ["-brief"] : []) + options,
             timeout: 20)
         func field(_ name: String) -> String? {
             result.output.split(separator: "\n").first { $0.hasPrefix(name) }.map {
