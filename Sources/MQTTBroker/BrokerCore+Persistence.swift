@@ -9,7 +9,7 @@ extension BrokerCore {
     /// A session's persistent form. Called with the session's lock held (`state` is its contents).
     func persisted(_ session: Session, state s: Session.State, outbound: SessionOutbound) -> PersistedSession {
         let nowWall = WallClock.nowMillis()
-        let now = NIODeadline.now()
+        let now = group.any().now
         var messages: [PersistedMessage] = []
         messages.reserveCapacity(outbound.inflightCount + s.mailbox.count)
         for (id, entry) in outbound.inflightInOrder {
@@ -56,7 +56,7 @@ extension BrokerCore {
         if let interval = props.messageExpiryInterval {
             let left = Int64(interval) * 1000 - (nowWall - receivedAtMillis)
             if left <= 0 { return nil }
-            expiresAt = .now() + .milliseconds(left)
+            expiresAt = group.any().now + .milliseconds(left)
             props.messageExpiryInterval = nil
         }
         let ids = props.subscriptionIdentifiers
@@ -173,7 +173,7 @@ extension BrokerCore {
                     if let m = r.message(for: topic) {
                         let publish = persistedMessage(
                             OutboundMessage(message: m, qos: m.qos, retain: true), packetID: nil, state: .queued,
-                            now: .now(), nowWall: WallClock.nowMillis()
+                            now: group.any().now, nowWall: WallClock.nowMillis()
                         ).publish
                         batch.upsertedRetained.append(PersistedRetainedMessage(publish: publish, receivedAtMillis: m.receivedAtMillis))
                     } else {

@@ -228,7 +228,7 @@ final class BrokerCore: Sendable {
         props.willDelayInterval = nil
         var expiresAt: NIODeadline?
         if let seconds = props.messageExpiryInterval {
-            expiresAt = .now() + .seconds(Int64(seconds))
+            expiresAt = group.any().now + .seconds(Int64(seconds))
             props.messageExpiryInterval = nil
         }
         var payload = will.payload
@@ -373,7 +373,7 @@ final class BrokerCore: Sendable {
             case .sendOnSubscribeIfNew where !isNew: continue
             default: break
             }
-            let now = NIODeadline.now()
+            let now = group.any().now
             let messages = retained.withLock { $0.matching(filter.filter) }
             for m in messages where !m.isExpired(at: now) {
                 retainedOut.append(OutboundMessage(

@@ -84,12 +84,12 @@ extension MQTTConnectionHandler {
         outbound = parked
         attached = true
         core.statistics.connectionsAccepted.wrappingAdd(1, ordering: .relaxed)
-        guard let connAck = machine.sessionAttached(sessionPresent: sessionPresent, now: .now()) else { return }
+        guard let connAck = machine.sessionAttached(sessionPresent: sessionPresent, now: context.eventLoop.now) else { return }
         send(connAck, context: context)
         scheduleKeepAlive()
 
         // Redeliver what was in flight, in order, before anything new. [MQTT-4.4.0-1], [MQTT-4.6.0-1]
-        let now = NIODeadline.now()
+        let now = context.eventLoop.now
         let expired = outbound.dropExpired(at: now)
         if expired > 0 { core.statistics.messagesExpired.wrappingAdd(expired, ordering: .relaxed) }
         for (id, entry) in outbound.inflightInOrder {
@@ -151,7 +151,7 @@ extension MQTTConnectionHandler {
         guard session.takeForDelivery(owner: handle, window: window, budget: Self.drainBudget, limits: core.queueLimits, into: &drainBatch) else {
             return
         }
-        let now = NIODeadline.now()
+        let now = context.eventLoop.now
         var sent = 0
         var expired = 0
         for m in drainBatch.messages {
@@ -216,7 +216,7 @@ extension MQTTConnectionHandler {
 
     private func keepAliveFired() {
         guard let context else { return }
-        let action = machine.keepAliveTimerFired(now: .now())
+        let action = machine.keepAliveTimerFired(now: context.eventLoop.now)
         if case .none = action {
             scheduleKeepAlive()
         } else {

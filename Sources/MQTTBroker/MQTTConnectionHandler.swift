@@ -101,7 +101,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         } else {
             cumulation = bytes
         }
-        machine.bytesReceived(now: .now())
+        machine.bytesReceived(now: context.eventLoop.now)
         processInput(context: context)
     }
 
@@ -195,7 +195,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     }
 
     private func handle(_ packet: MQTTPacket, context: ChannelHandlerContext) {
-        let now = NIODeadline.now()
+        let now = context.eventLoop.now
         if case .connect(let connect) = packet {
             connectDeadline?.cancel()  // the deadline covers the CONNECT packet, authentication has its own
             let action = machine.connectReceived(connect, now: now, assignClientID: core.assignClientID)
