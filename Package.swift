@@ -104,8 +104,7 @@ let package = Package(
                 "MQTTCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ],
-            resources: [.copy("Fixtures")]
+            ]
         ),
         .testTarget(
             name: "MQTTBrokerTests",
