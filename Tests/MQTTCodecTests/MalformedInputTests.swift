@@ -238,3 +238,49 @@ struct MalformedInputTests {
         #expect(try decodeAll(bytes, version: .v5) == [.publish(MQTTPublish(topic: "", payload: ByteBuffer(), properties: [.topicAlias(0)]))])
     }
 }
+
+/// §1.9 triggers that are well-formed on the wire: the decoder hands them over intact, and the broker's
+/// checks (`isServerToClientOnly`, `MQTTTopic.parseFilter`) refuse them.
+@Suite("CVE triggers left to the broker")
+struct BrokerLevelCVETests {
+    static func trigger(_ name: String) throws -> [UInt8] {
+        try #require(FuzzSeeds.cveTriggers.first { $0.0 == name }?.1)
+    }
+
+    @Test("CVE-2021-28166: a CONNACK from a client decodes as a server-only packet")
+    func connAckFromClient() throws {
+        let packets = try decodeAll(try Self.trigger("cve-2021-28166-connack-from-client"), version: .v5)
+        #expect(packets.map(\.type) == [.connect, .connAck])
+        #expect(packets[1].type.isServerToClientOnly)
+    }
+
+    @Test("CVE-2025-68699 and CVE-2019-11779: the filters decode, and parseFilter refuses them with 0x8F")
+    func badFiltersReachTheBroker() throws {
+        for name in ["cve-2025-68699-share-without-filter", "cve-2019-11779-subscribe-65400-slashes"] {
+            let version: MQTTProtocolVersion = name.contains("68699") ? .v5 : .v3_1_1
+            let packets = try decodeAll(try Self.trigger(name), version: version)
+            guard case .subscribe(let subscribe)? = packets.first(where: { $0.type == .subscribe }) else {
+                Issue.record("\(name): no SUBSCRIBE decoded")
+                continue
+            }
+            for subscription in subscribe.subscriptions {
+                #expect(throws: MQTTCodecError.self) { try MQTTTopic.parseFilter(subscription.topicFilter) }
+            }
+        }
+    }
+
+    @Test("sol #15: a PUBACK as the first packet decodes (the broker closes before any session code)")
+    func pubAckFirst() throws {
+        #expect(try decodeAll(try Self.trigger("sol-15-puback-as-first-packet"), version: .v3_1_1) == [.pubAck(MQTTAck(packetID: 1))])
+    }
+
+    @Test("CVE-2017-7650: wildcards in client ID and user name decode as given, for the broker to refuse")
+    func wildcardClientID() throws {
+        guard case .connect(let connect)? = try decodeAll(try Self.trigger("cve-2017-7650-wildcard-client-id-and-user"), version: .v3_1_1).first else {
+            Issue.record("no CONNECT")
+            return
+        }
+        #expect(connect.clientID == "a/+/#")
+        #expect(connect.username == "#")
+    }
+}
