@@ -49,10 +49,12 @@ let package = Package(
         ),
         // MARK: domain and storage
         .target(name: "HubCore"),
+        .target(name: "HubStorage", dependencies: ["HubCore"]),
         .target(
             name: "HubStorageSQLite",
             dependencies: [
                 "HubCore",
+                "HubStorage",
                 "MQTTBroker",
                 "MQTTCodec",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -65,6 +67,7 @@ let package = Package(
             name: "HubServer",
             dependencies: [
                 "HubCore",
+                "HubStorage",
                 "MQTTBroker",
                 "HubStorageSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -119,11 +122,25 @@ let package = Package(
         ),
         .testTarget(
             name: "HubStorageSQLiteTests",
-            dependencies: ["HubStorageSQLite", "MQTTBroker", "MQTTCodec", "HubTestKit"]
+            dependencies: [
+                "HubStorage", "HubStorageSQLite", "MQTTBroker", "MQTTCodec", "HubTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "HubServerTests",
-            dependencies: ["HubServer", "HubCLI", "HubTestKit"]
+            dependencies: [
+                "HubServer", "HubCLI", "HubStorage", "HubTestKit", "MQTTBroker",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,1 +1,3 @@
-print("meridian")
+import HubCLI
+
+await MeridianCommand.runFromCommandLine()

@@ -1,0 +1,128 @@
+import HubStorage
+import Logging
+import MQTTCodec
+
+extension HubConfiguration {
+    /// The name of every setting: the flag is `--<rawValue>`, the config-file key is `<rawValue>`
+    /// (limits inside `[limits]` / `limits:`). These names are a public interface; never rename one.
+    public enum Key: String, Sendable, Hashable, CaseIterable {
+        case config
+        case dataDir = "data-dir"
+        case bind
+        case plainBind = "plain-bind"
+        case mqttPort = "mqtt-port"
+        case mqttsPort = "mqtts-port"
+        case httpPort = "http-port"
+        case httpsPort = "https-port"
+        case tlsCert = "tls-cert"
+        case tlsKey = "tls-key"
+        case allowAnonymous = "allow-anonymous"
+        case hostName = "host-name"
+        case logLevel = "log-level"
+        case durability
+        // [limits]
+        case maxConnections = "max-connections"
+        case maxPacketSize = "max-packet-size"
+        case maxUserProperties = "max-user-properties"
+        case connectTimeout = "connect-timeout"
+        case receiveMaximum = "receive-maximum"
+        case topicAliasMaximum = "topic-alias-maximum"
+        case maximumQoS = "maximum-qos"
+        case maxSubscriptionsPerSession = "max-subscriptions-per-session"
+        case maxTopicLevels = "max-topic-levels"
+        case maxQueuedMessages = "max-queued-messages"
+        case maxQueuedBytes = "max-queued-bytes"
+        case maxSessionExpiry = "max-session-expiry"
+        case maxKeepAlive = "max-keep-alive"
+        case maxRetainedMessages = "max-retained-messages"
+        case persistenceFlushInterval = "persistence-flush-interval"
+
+        /// Whether the key lives in the `[limits]` table of a config file.
+        public var isLimit: Bool {
+            switch self {
+            case .config, .dataDir, .bind, .plainBind, .mqttPort, .mqttsPort, .httpPort, .httpsPort, .tlsCert,
+                .tlsKey, .allowAnonymous, .hostName, .logLevel, .durability:
+                false
+            default:
+                true
+            }
+        }
+
+        /// Whether the key may appear in a config file (`config` itself may not).
+        public var isFileKey: Bool { self != .config }
+
+        /// Whether the value is a file-system path (resolved against the config file's directory).
+        var isPath: Bool { self == .dataDir || self == .tlsCert || self == .tlsKey }
+
+        /// One line for `--help`, ending with the default.
+        public var help: String {
+            let d = HubConfiguration()
+            let l = d.limits
+            switch self {
+            case .config: return "TOML (.toml) or YAML (.yaml, .yml) file with these settings; flags win over it."
+            case .dataDir: return "Directory for the database and the development CA (default: \(d.dataDirectory))."
+            case .bind: return "Address of the TLS listeners, mqtts and https (default: \(d.bind))."
+            case .plainBind: return "Address of the plain-text listeners, mqtt and http (default: \(d.plainBind))."
+            case .mqttPort: return "Plain MQTT port on plain-bind; 0 disables (default: \(d.mqttPort))."
+            case .mqttsPort: return "MQTT over TLS port on bind; 0 disables (default: \(d.mqttsPort))."
+            case .httpPort:
+                return "HTTP port on plain-bind, MQTT over WebSockets at /mqtt; 0 disables (default: \(d.httpPort))."
+            case .httpsPort:
+                return
+                    "HTTPS port on bind, WebSockets at /mqtt and /$iothub/websocket; 0 disables (default: \(d.httpsPort))."
+            case .tlsCert: return "PEM certificate chain; with tls-key, or neither for a development CA (default: none)."
+            case .tlsKey: return "PEM private key of tls-cert (default: none)."
+            case .allowAnonymous: return "Accept MQTT clients without credentials (default: \(d.allowAnonymous))."
+            case .hostName: return "The hub's host name, put in the development certificate (default: \(d.hostName))."
+            case .logLevel:
+                return "trace, debug, info, notice, warning, error or critical (default: \(d.logLevel.rawValue))."
+            case .durability:
+                return "process (survives kill -9) or power (survives power loss) (default: \(d.durability.rawValue))."
+            case .maxConnections: return "Open connections at most (default: \(l.maximumConnections))."
+            case .maxPacketSize: return "Largest packet accepted, in bytes (default: \(l.maximumPacketSize))."
+            case .maxUserProperties: return "User properties per packet at most (default: \(l.maximumUserProperties))."
+            case .connectTimeout:
+                return "Seconds a client has to send CONNECT (default: \(Self.format(l.connectTimeoutSeconds)))."
+            case .receiveMaximum:
+                return "Unacknowledged inbound QoS 1/2 messages per client, 1-65535 (default: \(l.receiveMaximum))."
+            case .topicAliasMaximum:
+                return "Topic aliases accepted per client, 0 disables (default: \(l.topicAliasMaximum))."
+            case .maximumQoS: return "Highest QoS supported, 0-2 (default: \(l.maximumQoS.rawValue))."
+            case .maxSubscriptionsPerSession:
+                return "Subscriptions per session at most (default: \(l.maximumSubscriptionsPerSession))."
+            case .maxTopicLevels: return "Levels per topic name or filter at most (default: \(l.maximumTopicLevels))."
+            case .maxQueuedMessages:
+                return "Messages queued per session at most (default: \(l.maximumQueuedMessages))."
+            case .maxQueuedBytes: return "Bytes queued per session at most (default: \(l.maximumQueuedBytes))."
+            case .maxSessionExpiry:
+                return "Longest session expiry in seconds, 0 = none (default: \(l.maximumSessionExpiryInterval))."
+            case .maxKeepAlive: return "Longest keep-alive in seconds, 1-65535 (default: \(l.maximumKeepAlive))."
+            case .maxRetainedMessages:
+                return "Retained messages kept at most (default: \(l.maximumRetainedMessages))."
+            case .persistenceFlushInterval:
+                return "Seconds between persistence flushes (default: \(Self.format(l.persistenceFlushInterval)))."
+            }
+        }
+
+        /// A short name for the value in `--help` (`<port>`, `<path>` …).
+        public var valueName: String {
+            switch self {
+            case .config, .dataDir, .tlsCert, .tlsKey: "path"
+            case .bind, .plainBind: "address"
+            case .mqttPort, .mqttsPort, .httpPort, .httpsPort: "port"
+            case .hostName: "name"
+            case .logLevel: "level"
+            case .durability: "mode"
+            case .allowAnonymous: "bool"
+            case .connectTimeout, .maxSessionExpiry, .maxKeepAlive, .persistenceFlushInterval: "seconds"
+            case .maxPacketSize, .maxQueuedBytes: "bytes"
+            case .maximumQoS: "qos"
+            default: "n"
+            }
+        }
+
+        private static func format(_ value: Double) -> String {
+            value == value.rounded() ? String(Int(value)) : String(value)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import HubStorage
+import Logging
+import MQTTCodec
+
+extension HubConfiguration {
+    /// Why a value was refused, as the end of a sentence ("must be an integer, got a string"). The
+    /// caller prefixes where the value came from.
+    struct ValueProblem: Error, Sendable {
+        var text: String
+        init(_ text: String) { self.text = text }
+    }
+
+    /// The largest packet MQTT can carry: 268,435,455 bytes of Remaining Length plus a 5-byte fixed header.
+    static let largestMQTTPacket = 268_435_460
+
+    /// Checks `value` for `key` and stores it. Relative paths are resolved against `base` when given
+    /// (the config file's directory).
+    mutating func set(_ key: Key, to value: ConfigValue, relativeTo base: String?) throws(ValueProblem) {
+        switch key {
+        case .config: configFile = try Self.path(value, base)
+        case .dataDir: dataDirectory = try Self.path(value, base)
+        case .bind: bind = try Self.nonEmptyString(value)
+        case .plainBind: plainBind = try Self.nonEmptyString(value)
+        case .mqttPort: mqttPort = try Self.integer(value, in: 0...65535)
+        case .mqttsPort: mqttsPort = try Self.integer(value, in: 0...65535)
+        case .httpPort: httpPort = try Self.integer(value, in: 0...65535)
+        case .httpsPort: httpsPort = try Self.integer(value, in: 0...65535)
+        case .tlsCert: tlsCertificatePath = try Self.path(value, base)
+        case .tlsKey: tlsKeyPath = try Self.path(value, base)
+        case .allowAnonymous: allowAnonymous = try Self.bool(value)
+        case .hostName: hostName = try Self.nonEmptyString(value)
+        case .logLevel:
+            let name = try Self.nonEmptyString(value)
+            guard let level = Logger.Level(rawValue: name) else {
+                throw ValueProblem(
+                    "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            logLevel = level
+        case .durability:
+            let name = try Self.nonEmptyString(value)
+            guard let mode = DurabilityMode(rawValue: name) else {
+                throw ValueProblem("must be one of \(DurabilityMode.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            durability = mode
+        case .maxConnections: limits.maximumConnections = try Self.integer(value, in: 1...Int.max)
+        case .maxPacketSize: limits.maximumPacketSize = try Self.integer(value, in: 1...Self.largestMQTTPacket)
+        case .maxUserProperties: limits.maximumUserProperties = try Self.integer(value, in: 1...Int.max)
+        case .connectTimeout: limits.connectTimeoutSeconds = try Self.seconds(value)
+        case .receiveMaximum: limits.receiveMaximum = UInt16(try Self.integer(value, in: 1...65535))
+        case .topicAliasMaximum: limits.topicAliasMaximum = UInt16(try Self.integer(value, in: 0...65535))
+        case .maximumQoS: limits.maximumQoS = MQTTQoS(rawValue: UInt8(try Self.integer(value, in: 0...2)))!
+        case .maxSubscriptionsPerSession:
+            limits.maximumSubscriptionsPerSession = try Self.integer(value, in: 1...Int.max)
+        case .maxTopicLevels: limits.maximumTopicLevels = try Self.integer(value, in: 1...Int.max)
+        case .maxQueuedMessages: limits.maximumQueuedMessages = try Self.integer(value, in: 1...Int.max)
+        case .maxQueuedBytes: limits.maximumQueuedBytes = try Self.integer(value, in: 1...Int.max)
+        case .maxSessionExpiry:
+            limits.maximumSessionExpiryInterval = UInt32(try Self.integer(value, in: 0...Int(UInt32.max)))
+        case .maxKeepAlive: limits.maximumKeepAlive = UInt16(try Self.integer(value, in: 1...65535))
+        case .maxRetainedMessages: limits.maximumRetainedMessages = try Self.integer(value, in: 1...Int.max)
+        case .persistenceFlushInterval: limits.persistenceFlushInterval = try Self.seconds(value)
+        }
+    }
+
+    private static func integer(_ value: ConfigValue, in range: ClosedRange<Int>) throws(ValueProblem) -> Int {
+        guard case .integer(let n) = value else {
+            throw ValueProblem("must be an integer, got \(value.typeDescription)")
+        }
+        guard range.contains(n) else {
+            if range.upperBound == Int.max {
+                throw ValueProblem(range.lowerBound == 1 ? "must be positive, got \(n)" : "must be at least \(range.lowerBound), got \(n)")
+            }
+            throw ValueProblem("must be between \(range.lowerBound) and \(range.upperBound), got \(n)")
+        }
+        return n
+    }
+
+    /// A positive, finite number of seconds; integers are accepted.
+    private static func seconds(_ value: ConfigValue) throws(ValueProblem) -> Double {
+        let seconds: Double
+        switch value {
+        case .integer(let n): seconds = Double(n)
+        case .double(let d): seconds = d
+        default: throw ValueProblem("must be a number of seconds, got \(value.typeDescription)")
+        }
+        guard seconds.isFinite, seconds > 0 else {
+            throw ValueProblem("must be a positive number of seconds, got \(seconds)")
+        }
+        return seconds
+    }
+
+    private static func bool(_ value: ConfigValue) throws(ValueProblem) -> Bool {
+        guard case .bool(let b) = value else {
+            throw ValueProblem("must be true or false, got \(value.typeDescription)")
+        }
+        return b
+    }
+
+    private static func nonEmptyString(_ value: ConfigValue) throws(ValueProblem) -> String {
+        guard case .string(let s) = value else {
+            throw ValueProblem("must be a string, got \(value.typeDescription)")
+        }
+        guard !s.isEmpty else { throw ValueProblem("must not be empty") }
+        return s
+    }
+
+    private static func path(_ value: ConfigValue, _ base: String?) throws(ValueProblem) -> String {
+        let path = try nonEmptyString(value)
+        guard let base, !path.hasPrefix("/") else { return path }
+        return URL(fileURLWithPath: base).appendingPathComponent(path).path
+    }
+}

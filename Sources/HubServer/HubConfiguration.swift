@@ -1,0 +1,120 @@
+import HubStorage
+import Logging
+import MQTTBroker
+
+/// Every setting of `meridian serve`, with its default: **this type is the settings reference**.
+///
+/// Each setting has one kebab-case name used both as a command-line flag (`--mqtt-port 1884`) and as a
+/// key in the config file (`mqtt-port = 1884` in TOML, `mqtt-port: 1884` in YAML). Broker limits sit
+/// in a `[limits]` table (TOML) or a `limits:` map (YAML) in the file, and are plain flags on the
+/// command line (`--max-connections 100`). Precedence: built-in default < config file < flag.
+/// The names are an interface other tools rely on; `HubConfiguration.Key` lists them.
+///
+/// ```toml
+/// data-dir = "/var/lib/meridian"
+/// mqtt-port = 0            # no plain-text MQTT
+/// allow-anonymous = false
+///
+/// [limits]
+/// max-connections = 20000
+/// connect-timeout = 2.5
+/// ```
+///
+/// Relative paths in a config file are relative to the file's directory; relative paths in flags are
+/// relative to the working directory.
+public struct HubConfiguration: Sendable, Hashable {
+    /// `data-dir`: where the hub keeps its state: `meridian.sqlite` (sessions, retained messages …) and
+    /// `tls/` (the development CA). Created with mode 0700 if missing. Default `./meridian-data`.
+    public var dataDirectory: String = "./meridian-data"
+
+    /// `bind`: the address the TLS listeners (`mqtts`, `https`) listen on. Default `0.0.0.0` (all IPv4
+    /// interfaces); `::` for all IPv6 (and, on Linux, IPv4) interfaces.
+    public var bind: String = "0.0.0.0"
+
+    /// `plain-bind`: the address the plain-text listeners (`mqtt`, `http`) listen on. Default
+    /// `127.0.0.1`, so that nothing unencrypted is reachable from other machines unless asked for.
+    public var plainBind: String = "127.0.0.1"
+
+    /// `mqtt-port`: MQTT over plain TCP, on `plain-bind`. Default 1883; 0 disables the listener.
+    public var mqttPort: Int = 1883
+
+    /// `mqtts-port`: MQTT over TLS, on `bind`. Default 8883; 0 disables the listener.
+    public var mqttsPort: Int = 8883
+
+    /// `http-port`: plain HTTP on `plain-bind`, serving MQTT over WebSockets at `/mqtt`. Default 8080;
+    /// 0 disables the listener.
+    public var httpPort: Int = 8080
+
+    /// `https-port`: HTTPS on `bind`, serving MQTT over WebSockets at `/mqtt` and at
+    /// `/$iothub/websocket` (the Azure IoT SDKs' path). Default 8443; 0 disables the listener.
+    public var httpsPort: Int = 8443
+
+    /// `tls-cert`: PEM file with the server certificate chain, leaf first. Give both `tls-cert` and
+    /// `tls-key`, or neither: without them the hub issues its own certificate from a development CA in
+    /// `<data-dir>/tls/`. Default: none.
+    public var tlsCertificatePath: String? = nil
+
+    /// `tls-key`: PEM file with the private key of `tls-cert` (unencrypted PKCS#8, SEC1 or PKCS#1).
+    /// Default: none.
+    public var tlsKeyPath: String? = nil
+
+    /// `allow-anonymous`: accept MQTT clients that present no credentials. For development only.
+    /// Default `false`.
+    public var allowAnonymous: Bool = false
+
+    /// `host-name`: the hub's name as clients address it. Put in the development server certificate's
+    /// subject alternative names (with `localhost`, `127.0.0.1` and `::1`) and, later, in SAS token
+    /// resource URIs. Default `localhost`.
+    public var hostName: String = "localhost"
+
+    /// `log-level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`. Logs go to
+    /// stderr. Default `info`.
+    public var logLevel: Logger.Level = .info
+
+    /// `durability`: what a committed (acknowledged) write survives. `process` (default): a killed or
+    /// crashed process (SQLite WAL, `synchronous=NORMAL`). `power`: power loss too, if the disk honours
+    /// fsync (`synchronous=FULL`), at the cost of a sync per commit.
+    public var durability: DurabilityMode = .process
+
+    /// `config`: the TOML (`.toml`) or YAML (`.yaml`, `.yml`) file the other settings were read from, if
+    /// any. A flag only. Default: none.
+    public var configFile: String? = nil
+
+    /// The `[limits]` table: broker limits, mapped onto `BrokerConfiguration` (its doc comments say
+    /// what each does). Key → field, with defaults:
+    ///
+    /// | key | field | default |
+    /// | --- | --- | --- |
+    /// | `max-connections` | `maximumConnections` | 50,000 |
+    /// | `max-packet-size` | `maximumPacketSize` (bytes) | the codec's default |
+    /// | `max-user-properties` | `maximumUserProperties` | 64 |
+    /// | `connect-timeout` | `connectTimeoutSeconds` (fractional ok) | 10 |
+    /// | `receive-maximum` | `receiveMaximum` (1 … 65,535) | 100 |
+    /// | `topic-alias-maximum` | `topicAliasMaximum` (0 … 65,535; 0 = no aliases) | 10 |
+    /// | `maximum-qos` | `maximumQoS` (0 … 2) | 2 |
+    /// | `max-subscriptions-per-session` | `maximumSubscriptionsPerSession` | 100 |
+    /// | `max-topic-levels` | `maximumTopicLevels` | the codec's default |
+    /// | `max-queued-messages` | `maximumQueuedMessages` | 1,000 |
+    /// | `max-queued-bytes` | `maximumQueuedBytes` | 10 MiB |
+    /// | `max-session-expiry` | `maximumSessionExpiryInterval` (s; 0 = no session outlives its connection) | 7 days |
+    /// | `max-keep-alive` | `maximumKeepAlive` (s, 1 … 65,535) | 3,600 |
+    /// | `max-retained-messages` | `maximumRetainedMessages` | 1,000,000 |
+    /// | `persistence-flush-interval` | `persistenceFlushInterval` (s, fractional ok) | 1 |
+    ///
+    /// All must be positive except where 0 is given a meaning above. `allowAnonymous` of the broker
+    /// comes from `allow-anonymous`, not from this table.
+    public var limits: BrokerConfiguration = BrokerConfiguration()
+
+    /// The defaults.
+    public init() {}
+
+    /// What the broker is built with: the limits plus `allow-anonymous`.
+    public var brokerConfiguration: BrokerConfiguration {
+        var configuration = limits
+        configuration.allowAnonymous = allowAnonymous
+        return configuration
+    }
+
+    /// Whether a TLS listener (`mqtts` or `https`) is enabled, i.e. whether TLS material is needed.
+    public var needsTLS: Bool { mqttsPort != 0 || httpsPort != 0 }
+}

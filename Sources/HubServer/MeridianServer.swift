@@ -1,0 +1,148 @@
+import Foundation
+import HubStorage
+import HubStorageSQLite
+import Logging
+import MQTTBroker
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// The hub process: storage, broker and listeners, composed from a `HubConfiguration`.
+///
+/// Start-up, in order, so that the cheapest checks fail first and nothing is left half-open:
+/// 1. TLS material (`tls-cert`/`tls-key`, or the development CA in `<data-dir>/tls`), if a TLS listener
+///    is enabled;
+/// 2. the data directory (created 0700);
+/// 3. the SQLite database `<data-dir>/meridian.sqlite` and the broker's persistence on it;
+/// 4. one event loop per core, the broker, `broker.start()`;
+/// 5. the enabled listeners, one log line each, then `meridian ready`.
+///
+/// It then waits for graceful shutdown (SIGTERM or SIGINT when run by `run(configuration:logger:)`),
+/// and stops in reverse: `broker.shutdown()` (closes listeners, flushes sessions), then persistence,
+/// the database and the event loop group. A failure at any step cleans up what was started and
+/// throws a `HubServerError` whose message is one line for stderr.
+public struct MeridianServer: Service {
+    public let configuration: HubConfiguration
+    private let logger: Logger
+
+    public init(configuration: HubConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs the server in a `ServiceGroup` until SIGTERM or SIGINT, then shuts down gracefully.
+    public static func run(configuration: HubConfiguration, logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: MeridianServer(configuration: configuration, logger: logger))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    public func run() async throws {
+        let tls = try prepareTLS()
+        try prepareDataDirectory()
+        let database = try openDatabase()
+        let persistence = SQLiteBrokerPersistence(database: database)
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        var broker: MQTTBroker?
+        do {
+            let authenticator = AnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous)
+            let newBroker = MQTTBroker(
+                configuration: configuration.brokerConfiguration, persistence: persistence,
+                authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger)
+            try await newBroker.start()
+            broker = newBroker
+            for plan in configuration.listenerPlan {
+                let bound: MQTTBoundListener
+                do {
+                    bound = try await newBroker.bind(plan.listenerConfiguration(tls: tls))
+                } catch {
+                    throw HubServerError.cannotListen(error, listener: plan)
+                }
+                logger.info("\(plan.logLine(boundPort: bound.localAddress.port ?? plan.port))")
+            }
+            logger.info("meridian ready")
+            // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
+            try? await gracefulShutdown()
+            logger.info("meridian shutting down")
+        } catch {
+            await stop(broker: broker, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
+            throw error
+        }
+        await stop(broker: broker, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
+        logger.info("meridian stopped")
+    }
+
+    private func stop(
+        broker: MQTTBroker?, persistence: SQLiteBrokerPersistence, database: SQLiteDatabase,
+        eventLoopGroup: MultiThreadedEventLoopGroup
+    ) async {
+        if let broker { await broker.shutdown() }
+        do {
+            try await persistence.close()
+            try database.close()
+        } catch {
+            logger.error("closing the database failed: \(error)")
+        }
+        do {
+            try await eventLoopGroup.shutdownGracefully()
+        } catch {
+            logger.error("stopping the event loops failed: \(error)")
+        }
+    }
+
+    // MARK: - steps before the broker (testable without it)
+
+    /// The shared server context for the TLS listeners, or nil when none is enabled.
+    func prepareTLS() throws(HubServerError) -> NIOSSLContext? {
+        guard configuration.needsTLS else { return nil }
+        let material: TLSMaterial
+        if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
+            material = try TLSMaterial.load(certificatePath: certificate, keyPath: key)
+        } else {
+            let outcome = try DevelopmentCA.ensure(
+                files: DevelopmentCA.Files(dataDirectory: configuration.dataDirectory),
+                hostName: configuration.hostName)
+            if outcome.createdCA { logger.notice("created a development CA in \(outcome.files.directory)") }
+            if let reason = outcome.issuedServerCertificate {
+                logger.info("issued a development server certificate (\(reason))")
+            }
+            material = outcome.material
+            let caPath = URL(fileURLWithPath: outcome.files.caCertificate).standardizedFileURL.path
+            logger.notice("development CA: \(caPath) — trust it in clients")
+        }
+        for warning in material.warnings { logger.warning("\(warning)") }
+        return try ServerTLS.makeContext(for: material)
+    }
+
+    /// Creates the data directory (0700) if needed; warns when an existing one is open to others.
+    func prepareDataDirectory() throws(HubServerError) {
+        let path = configuration.dataDirectory
+        do {
+            try SecureFile.createDirectory(path, mode: 0o700)
+        } catch {
+            throw HubServerError(.dataDirectory, "cannot create data-dir \(path): \(SecureFile.describe(error))")
+        }
+        guard access(path, W_OK | X_OK) == 0 else {
+            throw HubServerError(.dataDirectory, "cannot write to data-dir \(path): \(SecureFile.describe(SecureFile.currentErrno()))")
+        }
+        if let mode = SecureFile.mode(of: path), mode & 0o077 != 0 {
+            logger.warning("data-dir \(path) is accessible by other users (mode \(String(mode, radix: 8)))")
+        }
+    }
+
+    /// Opens `<data-dir>/meridian.sqlite` with every feature's migrations.
+    func openDatabase() throws(HubServerError) -> SQLiteDatabase {
+        let path = SQLiteDatabase.path(inDataDirectory: configuration.dataDirectory)
+        do {
+            return try SQLiteDatabase(
+                path: path, durability: configuration.durability, migrations: SQLiteBrokerPersistence.migrations,
+                logger: logger)
+        } catch {
+            throw HubServerError(.storage, "cannot open the database: \(error.message)")
+        }
+    }
+}
