@@ -53,6 +53,13 @@ public enum ConnectDecision: Sendable {
 /// Decides who may connect. Called once per CONNECT, off the event loop's hot path.
 public protocol BrokerAuthenticator: Sendable {
     func authenticate(_ request: ConnectRequest) async -> ConnectDecision
+    /// A decision available without suspending (e.g. from an in-memory cache), or nil to fall back to
+    /// `authenticate`. Lets connection storms skip a task hop per CONNECT.
+    func decideImmediately(_ request: ConnectRequest) -> ConnectDecision?
+}
+
+extension BrokerAuthenticator {
+    public func decideImmediately(_ request: ConnectRequest) -> ConnectDecision? { nil }
 }
 
 /// Accepts clients without credentials when `allowAnonymous` is set; refuses everyone else with
@@ -61,6 +68,9 @@ public struct AnonymousAuthenticator: BrokerAuthenticator {
     public var allowAnonymous: Bool
     public init(allowAnonymous: Bool) { self.allowAnonymous = allowAnonymous }
     public func authenticate(_ request: ConnectRequest) async -> ConnectDecision {
+        decideImmediately(request)!
+    }
+    public func decideImmediately(_ request: ConnectRequest) -> ConnectDecision? {
         allowAnonymous ? .accept(authorizer: AllowAllAuthorizer(), maximumQoS: .exactlyOnce) : .reject(.notAuthorized)
     }
 }

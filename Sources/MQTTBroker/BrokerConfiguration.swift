@@ -7,7 +7,7 @@ public struct BrokerConfiguration: Sendable, Hashable {
     public var maximumPacketSize: Int = MQTTDecoderConfiguration.defaultMaximumPacketSize
     /// Cap on User Property pairs in one packet.
     public var maximumUserProperties: Int = 64
-    /// Open connections at most; further CONNECTs get 0x9F / 3.1.1 0x03 and are closed.
+    /// Open connections at most; further CONNECTs get 0x89 Server busy (3.1.1: 0x03) and are closed.
     public var maximumConnections: Int = 50_000
     /// A connection must complete CONNECT within this many seconds (slowloris guard, M38).
     public var connectTimeoutSeconds: Double = 10
@@ -48,6 +48,8 @@ public struct BrokerConfiguration: Sendable, Hashable {
     public var maximumRetainedMessages: Int = 1_000_000
     /// How often write-behind persistence flushes its batch, in seconds.
     public var persistenceFlushInterval: Double = 1.0
+    /// Longest client identifier accepted, in UTF-8 bytes (longer ones get 0x85 / 3.1.1 0x02).
+    public var maximumClientIDLength: Int = 256
     /// Accept clients that send no credentials (development).
     public var allowAnonymous: Bool = false
 

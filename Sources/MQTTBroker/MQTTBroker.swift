@@ -1,13 +1,18 @@
 import Logging
 import MQTTCodec
 import NIOCore
+import Synchronization
 
 /// The MQTT broker: sessions, subscriptions, retained messages and routing between connections.
 public final class MQTTBroker: Sendable {
     public let configuration: BrokerConfiguration
+    let core: BrokerCore
+    private let listeners = Mutex<[MQTTBoundListener]>([])
+    private let flushTask = Mutex<Task<Void, Never>?>(nil)
 
     /// - Parameters:
-    ///   - persistence: where sessions and retained messages survive restarts.
+    ///   - persistence: where sessions and retained messages survive restarts. The broker writes to it but
+    ///     does not close it; its owner does, after `shutdown()`.
     ///   - authenticator: decides every CONNECT.
     ///   - eventLoopGroup: runs all connections; one event loop per core is right.
     public init(
@@ -18,24 +23,62 @@ public final class MQTTBroker: Sendable {
         logger: Logger
     ) {
         self.configuration = configuration
-        fatalError("MQTTBroker: not implemented yet")
+        self.core = BrokerCore(
+            configuration: configuration, persistence: persistence, authenticator: authenticator,
+            group: eventLoopGroup, logger: logger)
     }
 
-    /// Loads persisted sessions and retained messages and starts background work (persistence flushes,
-    /// session expiry). Call once before binding listeners.
+    /// Live counters.
+    public var statistics: BrokerStatistics { core.statistics }
+
+    /// Loads persisted sessions and retained messages and starts the write-behind persistence loop.
+    /// Call once before binding listeners.
     public func start() async throws {
-        fatalError("MQTTBroker: not implemented yet")
+        let stored = try await core.persistence.load()
+        core.restore(stored)
+        core.logger.info("broker state restored", metadata: [
+            "sessions": "\(stored.sessions.count)", "retained": "\(stored.retained.count)",
+        ])
+        let core = self.core
+        let interval = max(0.01, configuration.persistenceFlushInterval)
+        let task = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                if Task.isCancelled { break }
+                await core.flush(full: false)
+            }
+        }
+        flushTask.withLock { $0 = task }
     }
 
     /// Binds a listener. Throws if the address is in use or cannot be bound.
     public func bind(_ listener: MQTTListenerConfiguration) async throws -> MQTTBoundListener {
-        fatalError("MQTTBroker: not implemented yet")
+        let bound = try await MQTTListenerFactory(core: core).bind(listener)
+        listeners.withLock { $0.append(bound) }
+        return bound
     }
 
     /// Graceful stop: closes listeners, disconnects clients (5.0: DISCONNECT 0x8B Server shutting down),
-    /// publishes nothing further, and flushes sessions and retained messages to persistence.
+    /// keeps their sessions without publishing Wills, and flushes sessions and retained messages to
+    /// persistence.
     public func shutdown() async {
-        fatalError("MQTTBroker: not implemented yet")
+        core.shuttingDown.store(true, ordering: .relaxed)
+        for listener in listeners.withLock({ l in defer { l.removeAll() }; return l }) {
+            await listener.close()
+        }
+        if let task = flushTask.withLock({ t in defer { t = nil }; return t }) {
+            task.cancel()
+            await task.value
+        }
+        let open = core.connections.withLock { Array($0.values) }
+        for handle in open {
+            handle.execute { $0.kick(.serverShuttingDown) }
+        }
+        for handle in open {
+            try? await handle.channel.closeFuture.get()
+        }
+        await core.flush(full: true)
+        core.logger.info("broker stopped", metadata: ["sessions": "\(core.sessions.withLock { $0.count })"])
     }
 }
 

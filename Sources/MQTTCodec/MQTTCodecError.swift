@@ -34,8 +34,12 @@ public struct MQTTCodecError: Error, Sendable, Hashable, CustomStringConvertible
         public static let topicFilterInvalid = Code(base: .topicFilterInvalid)
         /// Packet identifier 0 where a non-zero one is required. [MQTT-2.2.1-3]
         public static let invalidPacketIdentifier = Code(base: .invalidPacketIdentifier)
+        /// A property identifier that MQTT 5.0 does not define (table 2-4).
         public static let unknownProperty = Code(base: .unknownProperty)
+        /// A property that may appear only once appears twice (M29).
         public static let duplicateProperty = Code(base: .duplicateProperty)
+        /// A property that is not valid in this packet (or in a Will). 5.0 §2.2.2.2 makes this a
+        /// Malformed Packet (0x81).
         public static let propertyNotAllowed = Code(base: .propertyNotAllowed)
         /// A property value outside its legal range (e.g. Receive Maximum 0, Maximum QoS 2).
         public static let invalidPropertyValue = Code(base: .invalidPropertyValue)
@@ -60,6 +64,10 @@ public struct MQTTCodecError: Error, Sendable, Hashable, CustomStringConvertible
     public var packetConsumed: Bool
     /// For errors in a PUBLISH: its QoS, so the broker can choose PUBACK/PUBREC vs DISCONNECT.
     public var publishQoS: MQTTQoS?
+    /// For `.unsupportedProtocolVersion`: the CONNECT's Protocol Level byte, when it could be read.
+    /// The broker answers a 5.0 CONNACK 0x84 only when this is 5, and a 3.1.1 CONNACK with return code
+    /// 0x01 otherwise (3.1.1 §3.1.2.2: "unacceptable protocol level"; 5.0 §3.1.2.2).
+    public var requestedProtocolLevel: UInt8?
 
     public init(
         _ code: Code,
@@ -67,7 +75,8 @@ public struct MQTTCodecError: Error, Sendable, Hashable, CustomStringConvertible
         message: String,
         packetID: UInt16? = nil,
         packetConsumed: Bool = false,
-        publishQoS: MQTTQoS? = nil
+        publishQoS: MQTTQoS? = nil,
+        requestedProtocolLevel: UInt8? = nil
     ) {
         self.code = code
         self.reasonCode = reasonCode
@@ -75,6 +84,7 @@ public struct MQTTCodecError: Error, Sendable, Hashable, CustomStringConvertible
         self.packetID = packetID
         self.packetConsumed = packetConsumed
         self.publishQoS = publishQoS
+        self.requestedProtocolLevel = requestedProtocolLevel
     }
 
     public var description: String { "MQTTCodecError(\(code), \(reasonCode)): \(message)" }

@@ -1,0 +1,354 @@
+import Logging
+import MQTTCodec
+import NIOCore
+import NIOSSL
+
+/// The channel handler of one MQTT connection (any transport: it consumes and produces raw MQTT bytes).
+///
+/// It decodes packets, asks the `ConnectionStateMachine` what to do and carries out the action;
+/// session delivery (`drain`) and backpressure run here too, on the connection's event loop.
+final class MQTTConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let core: BrokerCore
+    let listenerName: String
+    var machine: ConnectionStateMachine
+    var context: ChannelHandlerContext?
+    var handle: ConnectionHandle?
+
+    /// Bytes received and not yet decoded.
+    var cumulation: ByteBuffer?
+    /// Encoded output waiting for the next flush (writes are coalesced per read batch / drain).
+    var output: ByteBuffer?
+    /// Decoding is suspended while the authenticator or the session handoff is pending.
+    var inputSuspended = false
+    /// Reading is paused because a subscriber's queue is full (backpressure).
+    var readPaused = false
+
+    var session: Session?
+    /// The session's in-flight state, owned while attached.
+    var outbound = SessionOutbound()
+    var attached = false
+    var params: ConnectionStateMachine.Session?
+    var release: EventLoopPromise<Void>?
+    var releaseWaitingFor: EventLoopFuture<Void>?
+    var detachReason: BrokerCore.DetachReason = .abnormal
+    /// Bumped whenever in-flight state changes, so persistence snapshots only dirty sessions.
+    var outboundGeneration: UInt64 = 0
+    var persistedGeneration: UInt64 = .max
+
+    var connectDeadline: Scheduled<Void>?
+    var keepAliveTimer: Scheduled<Void>?
+    var acksReceived = false
+    var drainBatch = Session.DrainBatch()
+
+    /// Messages handed to the socket per drain turn before yielding to other connections.
+    static let drainBudget = 512
+
+    init(core: BrokerCore, listenerName: String) {
+        self.core = core
+        self.listenerName = listenerName
+        self.machine = ConnectionStateMachine(limits: core.limits)
+    }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let handle = ConnectionHandle(handler: self, channel: context.channel)
+        self.handle = handle
+        if !core.connectionOpened(handle) {
+            // Over the connection limit: answer the CONNECT (if it comes quickly) with "server busy".
+            overLimit = true
+        }
+        let timeout = TimeAmount.nanoseconds(Int64(core.configuration.connectTimeoutSeconds * 1_000_000_000))
+        connectDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            guard let context = self.context else { return }
+            self.perform(self.machine.connectDeadlinePassed(), context: context)
+        }
+    }
+
+    var overLimit = false
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connectDeadline?.cancel()
+        keepAliveTimer?.cancel()
+        machine.connectionClosed()
+        if let handle { core.connectionClosed(handle) }
+        finishSession()
+        cumulation = nil
+        output = nil
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Transport errors (reset, TLS failure) end the connection abnormally; the Will applies.
+        core.logger.trace("connection error", metadata: ["error": "\(type(of: error))"])
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if machine.isClosed { return }
+        if var c = cumulation {
+            c.writeBuffer(&bytes)
+            cumulation = c
+        } else {
+            cumulation = bytes
+        }
+        machine.bytesReceived(now: context.eventLoop.now)
+        processInput(context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if acksReceived {
+            acksReceived = false
+            drain()
+        }
+        flushOutput(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { drain() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: - Input
+
+    func processInput(context: ChannelHandlerContext) {
+        while !inputSuspended && !readPaused && !machine.isClosed, var buffer = cumulation, buffer.readableBytes > 0 {
+            let packet: MQTTPacket?
+            do {
+                if machine.version == nil {
+                    // Before CONNECT only a CONNECT is acceptable; refuse anything else unanswered. (M4)
+                    guard let header = try MQTTPacketDecoder.peekFixedHeader(in: buffer, maximumPacketSize: core.decoderConfiguration.maximumPacketSize) else {
+                        return
+                    }
+                    guard header.type == .connect else {
+                        core.statistics.protocolErrors.wrappingAdd(1, ordering: .relaxed)
+                        perform(.close, context: context)
+                        return
+                    }
+                }
+                packet = try MQTTPacketDecoder.decode(from: &buffer, version: machine.version ?? .v5, configuration: core.decoderConfiguration)
+                cumulation = buffer
+            } catch {
+                cumulation = buffer
+                decodeFailed(error, context: context)
+                continue
+            }
+            guard let packet else { break }
+            handle(packet, context: context)
+        }
+        if let c = cumulation {
+            if c.readableBytes == 0 {
+                cumulation = nil  // an idle connection holds no buffer
+            } else if c.readerIndex > 16 * 1024 && c.readerIndex > c.readableBytes {
+                var c = c
+                c.discardReadBytes()
+                cumulation = c
+            }
+        }
+    }
+
+    private func decodeFailed(_ error: MQTTCodecError, context: ChannelHandlerContext) {
+        core.statistics.protocolErrors.wrappingAdd(1, ordering: .relaxed)
+        if machine.version == nil, let answer = Self.connectRefusal(for: error, in: cumulation) {
+            // Unsupported protocol level or a malformed 5.0 CONNECT: answer with CONNACK, then close.
+            perform(.sendAndClose(.connAck(MQTTConnAck(sessionPresent: false, reasonCode: answer.code))), context: context, version: answer.version)
+            return
+        }
+        perform(machine.decodeFailed(error), context: context)
+    }
+
+    /// How to refuse a CONNECT that did not decode: 3.1.1-format CONNACK 0x01 for an unknown protocol
+    /// level (a 5.0 CONNACK 0x84 when the level byte said 5), a 5.0 CONNACK with the error's reason code
+    /// for other errors in a level-5 CONNECT; nil (plain close) otherwise.
+    static func connectRefusal(for error: MQTTCodecError, in buffer: ByteBuffer?) -> (code: MQTTReasonCode, version: MQTTProtocolVersion)? {
+        let level = buffer.flatMap(peekConnectLevel)
+        if error.code == .unsupportedProtocolVersion {
+            return level == 5 ? (.unsupportedProtocolVersion, .v5) : (.unsupportedProtocolVersion, .v3_1_1)
+        }
+        guard level == 5 else { return nil }
+        return (error.reasonCode, .v5)
+    }
+
+    /// The Protocol Level byte of a CONNECT at the front of `buffer`, if enough bytes are there.
+    static func peekConnectLevel(_ buffer: ByteBuffer) -> UInt8? {
+        var b = buffer
+        guard let first = b.readInteger(as: UInt8.self), first >> 4 == 1 else { return nil }
+        var length = 0
+        for i in 0..<4 {
+            guard let byte = b.readInteger(as: UInt8.self) else { return nil }
+            length |= Int(byte & 0x7F) << (7 * i)
+            if byte & 0x80 == 0 { break }
+            if i == 3 { return nil }
+        }
+        guard let nameLength = b.readInteger(as: UInt16.self), nameLength <= 6, b.readableBytes > Int(nameLength) else { return nil }
+        b.moveReaderIndex(forwardBy: Int(nameLength))
+        return b.readInteger(as: UInt8.self)
+    }
+
+    private func handle(_ packet: MQTTPacket, context: ChannelHandlerContext) {
+        let now = context.eventLoop.now
+        if case .connect(let connect) = packet {
+            connectDeadline?.cancel()  // the deadline covers the CONNECT packet, authentication has its own
+            let action = machine.connectReceived(connect, now: now, assignClientID: core.assignClientID)
+            if overLimit, case .authenticate = action {
+                core.statistics.connectionsRefused.wrappingAdd(1, ordering: .relaxed)
+                perform(machine.attachFailed(core.shuttingDown.load(ordering: .relaxed) ? .serverUnavailable : .serverBusy), context: context)
+                return
+            }
+            perform(action, context: context, connect: connect)
+            return
+        }
+        perform(machine.packetReceived(packet, now: now), context: context)
+    }
+
+    // MARK: - Actions
+
+    func perform(
+        _ action: ConnectionStateMachine.Action, context: ChannelHandlerContext,
+        connect: MQTTConnect? = nil, version: MQTTProtocolVersion? = nil
+    ) {
+        switch action {
+        case .none:
+            break
+        case .close:
+            detachReason = .abnormal
+            flushOutput(context: context)
+            context.close(promise: nil)
+        case .sendAndClose(let packet):
+            if case .connAck(let ack) = packet, ack.reasonCode.isFailure {
+                core.statistics.connectionsRefused.wrappingAdd(1, ordering: .relaxed)
+            } else if case .disconnect(let d) = packet, d.reasonCode == .protocolError || d.reasonCode == .malformedPacket {
+                core.statistics.protocolErrors.wrappingAdd(1, ordering: .relaxed)
+            }
+            send(packet, context: context, version: version)
+            flushOutput(context: context)
+            context.close(promise: nil)
+        case .send(let packet):
+            send(packet, context: context)
+        case .authenticate(let params):
+            authenticate(params, connect: connect!, context: context)
+        case .route(let message, let packetID):
+            routeInbound(message, packetID: packetID, context: context)
+        case .subscribe(let packetID, let requests, let identifier):
+            guard let session else { return }
+            let result = core.subscribe(session, requests: requests, identifier: identifier)
+            send(.subAck(MQTTSubAck(packetID: packetID, reasonCodes: result.codes)), context: context)
+            for m in result.retained {
+                let outcome = session.enqueue(m, limits: core.queueLimits)
+                if outcome.dropped > 0 { core.statistics.messagesDropped.wrappingAdd(outcome.dropped, ordering: .relaxed) }
+            }
+            if !result.retained.isEmpty { drain() }
+        case .unsubscribe(let packetID, let filters):
+            guard let session else { return }
+            let codes = core.unsubscribe(session, filters: filters)
+            send(.unsubAck(MQTTUnsubAck(packetID: packetID, reasonCodes: codes)), context: context)
+        case .outboundAck(let type, let packetID, let reasonCode):
+            outboundAckReceived(type, packetID: packetID, reasonCode: reasonCode, context: context)
+        case .releaseInbound(let packetID):
+            // [MQTT-4.3.3-?] PUBCOMP answers PUBREL; an unknown id gets 0x92 in 5.0. (M35)
+            let known = outbound.inboundQoS2.remove(packetID) != nil
+            outboundGeneration &+= 1
+            send(.pubComp(MQTTAck(packetID: packetID, reasonCode: known ? .success : .packetIdentifierNotFound)), context: context)
+        case .clientDisconnected(let publishWill, let newExpiry):
+            if let newExpiry { params?.sessionExpiryInterval = newExpiry }
+            detachReason = publishWill ? .disconnectWithWill : .normalDisconnect
+            flushOutput(context: context)
+            context.close(promise: nil)
+        }
+    }
+
+    private func routeInbound(_ message: ApplicationMessage, packetID: UInt16?, context: ChannelHandlerContext) {
+        core.statistics.messagesReceived.wrappingAdd(1, ordering: .relaxed)
+        switch message.qos {
+        case .atMostOnce:
+            pauseIfNeeded(core.route(message, publisher: handle), context: context)
+        case .atLeastOnce:
+            pauseIfNeeded(core.route(message, publisher: handle), context: context)
+            send(.pubAck(MQTTAck(packetID: packetID!)), context: context)
+        case .exactlyOnce:
+            let id = packetID!
+            if outbound.inboundQoS2.contains(id) {
+                // A retransmission of a message already accepted: acknowledge, do not deliver twice.
+                send(.pubRec(MQTTAck(packetID: id)), context: context)
+                return
+            }
+            if outbound.inboundQoS2.count >= Int(core.limits.receiveMaximum) {
+                perform(machine.serverDisconnect(.receiveMaximumExceeded), context: context)  // M33
+                return
+            }
+            outbound.inboundQoS2.insert(id)
+            outboundGeneration &+= 1
+            pauseIfNeeded(core.route(message, publisher: handle), context: context)
+            send(.pubRec(MQTTAck(packetID: id)), context: context)
+        }
+    }
+
+    private func outboundAckReceived(_ type: MQTTPacketType, packetID: UInt16, reasonCode: MQTTReasonCode, context: ChannelHandlerContext) {
+        let result: SessionOutbound.AckResult
+        switch type {
+        case .pubAck: result = outbound.pubAckReceived(packetID)
+        case .pubRec: result = outbound.pubRecReceived(packetID, reasonCode: reasonCode)
+        default: result = outbound.pubCompReceived(packetID)
+        }
+        switch result {
+        case .completed, .completedWithoutPubRel:
+            outboundGeneration &+= 1
+            acksReceived = true
+        case .sendPubRel:
+            outboundGeneration &+= 1
+            send(.pubRel(MQTTAck(packetID: packetID)), context: context)
+        case .unknown:
+            if type == .pubRec, machine.session?.version == .v5 {
+                send(.pubRel(MQTTAck(packetID: packetID, reasonCode: .packetIdentifierNotFound)), context: context)
+            }
+        }
+    }
+
+    // MARK: - Backpressure
+
+    private func pauseIfNeeded(_ pause: Bool, context: ChannelHandlerContext) {
+        guard pause, !readPaused else { return }
+        readPaused = true
+        core.statistics.publishersPaused.wrappingAdd(1, ordering: .relaxed)
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+    }
+
+    /// A subscriber's queue drained below its low-water mark: read again.
+    func resumeReading() {
+        guard readPaused, let context else { return }
+        readPaused = false
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        processInput(context: context)
+        flushOutput(context: context)
+    }
+
+    // MARK: - Output
+
+    func send(_ packet: MQTTPacket, context: ChannelHandlerContext, version: MQTTProtocolVersion? = nil) {
+        let version = version ?? machine.version ?? .v3_1_1
+        var buffer = output ?? context.channel.allocator.buffer(capacity: 256)
+        do {
+            try packet.encode(into: &buffer, version: version)
+        } catch {
+            core.logger.debug("dropped an unencodable packet", metadata: ["type": "\(packet.type)"])
+        }
+        output = buffer
+    }
+
+    func flushOutput(context: ChannelHandlerContext) {
+        guard let buffer = output else { return }
+        output = nil
+        if buffer.readableBytes > 0 {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
+    }
+}
