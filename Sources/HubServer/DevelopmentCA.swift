@@ -55,6 +55,8 @@ public enum DevelopmentCA {
         files: Files, hostName: String, now: Date = Date()
     ) throws(HubServerError) -> Outcome {
         do {
+            // The data directory too, if missing: it holds the keys' directory and must not be 0755.
+            try SecureFile.createDirectory((files.directory as NSString).deletingLastPathComponent, mode: 0o700)
             try SecureFile.createDirectory(files.directory, mode: 0o700)
         } catch {
             throw HubServerError(.tlsMaterial, "cannot create \(files.directory): \(SecureFile.describe(error))")

@@ -11,9 +11,9 @@ import ServiceLifecycle
 /// The hub process: storage, broker and listeners, composed from a `HubConfiguration`.
 ///
 /// Start-up, in order, so that the cheapest checks fail first and nothing is left half-open:
-/// 1. TLS material (`tls-cert`/`tls-key`, or the development CA in `<data-dir>/tls`), if a TLS listener
+/// 1. the data directory (created 0700; first, because the development CA lives inside it);
+/// 2. TLS material (`tls-cert`/`tls-key`, or the development CA in `<data-dir>/tls`), if a TLS listener
 ///    is enabled;
-/// 2. the data directory (created 0700);
 /// 3. the SQLite database `<data-dir>/meridian.sqlite` and the broker's persistence on it;
 /// 4. one event loop per core, the broker, `broker.start()`;
 /// 5. the enabled listeners, one log line each, then `meridian ready`.
@@ -42,8 +42,8 @@ public struct MeridianServer: Service {
     }
 
     public func run() async throws {
-        let tls = try prepareTLS()
         try prepareDataDirectory()
+        let tls = try prepareTLS()
         let database = try openDatabase()
         let persistence = SQLiteBrokerPersistence(database: database)
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)

@@ -61,6 +61,11 @@ struct MeridianServerTests {
         }
         #expect(try withTLS.prepareTLS() != nil)
         #expect(FileManager.default.fileExists(atPath: dir.appending("tls/ca.pem")))
+        // A data directory the CA had to create is private too.
+        let fresh = dir.appending("fresh")
+        #expect(try Self.server { $0.dataDirectory = fresh }.prepareTLS() != nil)
+        let mode = try FileManager.default.attributesOfItem(atPath: fresh)[.posixPermissions] as? Int
+        #expect(mode.map { $0 & 0o777 } == 0o700)
     }
 
     @Test("an unreadable certificate stops start-up with its name")
