@@ -44,11 +44,14 @@ enum OpenSSL {
     }
 
     /// Connects with `s_client` (`-brief` unless `brief` is false) plus `options`, sends nothing, and
-    /// waits for the server to hang up (`-ign_eof`), as a real client waiting for an answer would.
-    static func handshake(port: Int, _ options: [String], brief: Bool = true) async throws -> Handshake {
+    /// by default waits for the server to hang up (`-ign_eof`), as a real client waiting for an answer
+    /// would; with `waitForServer: false` it hangs up itself right after the handshake.
+    static func handshake(
+        port: Int, _ options: [String], brief: Bool = true, waitForServer: Bool = true
+    ) async throws -> Handshake {
         let result = try await run(
-            ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-ign_eof"]
-                + (brief ? ["-brief"] : []) + options,
+            ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost"]
+                + (waitForServer ? ["-ign_eof"] : []) + (brief ? ["-brief"] : []) + options,
             timeout: 20)
         func field(_ name: String) -> String? {
             result.output.split(separator: "\n").first { $0.hasPrefix(name) }.map {

@@ -37,7 +37,8 @@ struct ServeCommandTests {
     func defaults() throws {
         let serve = try #require(try MeridianCommand.parseAsRoot(["serve"]) as? ServeCommand)
         #expect(serve.flags.isEmpty)
-        #expect(try serve.resolveConfiguration() == HubConfiguration())
+        let resolved = try serve.resolveConfiguration()
+        #expect(resolved == HubConfiguration(), "\(resolved) vs \(HubConfiguration())")
         let denied = try #require(try MeridianCommand.parseAsRoot(["serve", "--no-allow-anonymous"]) as? ServeCommand)
         #expect(denied.flags == [.init(.allowAnonymous, .bool(false))])
     }
