@@ -5,8 +5,15 @@ import NIOCore
 
 /// The storage encoding of an `MQTTProperties` block (the `properties` BLOB column).
 ///
-/// A small tagged format of our own, independent of the MQTT wire encoder so that stored data does not
-/// change when the codec does (and so persistence works before the codec lands):
+/// A small tagged format of our own rather than the codec's v5 PUBLISH encoding, deliberately:
+/// - storage must round-trip any `MQTTProperties` value the broker hands over, while the codec's decoder
+///   (rightly) enforces wire rules: properties legal in PUBLISH only, repeat rules, the decoder's
+///   maximum packet size, 2-byte length limits; a stored message must never become unloadable because a
+///   wire rule was tightened;
+/// - the on-disk format must not change when the wire codec is refactored;
+/// - only the property block is encoded; topic, payload, QoS and flags already have their own columns.
+///
+/// The format:
 ///
 /// ```
 /// format   u8 = 1
