@@ -376,7 +376,7 @@ def test_m25_invalid_filters_refused_and_never_stored(module_broker, raw, versio
     ack = c.subscribe([(topic_filter, 1)])
     assert ack.reason_codes == [w.RC_TOPIC_FILTER_INVALID if version == V5 else 0x80], ack
     pub = connected(module_broker, raw, V5)
-    for topic in ("a/x/b", "a", "ab", "a+", "t", "g", "a/b"):
+    for topic in ("a/x/b", "a", "ab", "a/b", "t", "g", "g/t"):
         pub.send(w.publish(topic, b"probe"))
     pub.ping()
     assert_nothing_delivered(c)
