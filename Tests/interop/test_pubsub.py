@@ -1,4 +1,5 @@
 """Publish/subscribe basics with paho-mqtt (3.1.1 and 5.0) and the mosquitto_pub/mosquitto_sub CLIs."""
+import os
 import select
 import subprocess
 import time
@@ -112,7 +113,7 @@ def test_mosquitto_cli_pub_sub(module_broker, version):
         for i in range(3):
             subprocess.run(["mosquitto_pub", *common, "-q", "1", "-m", f"cli-{i}"], check=True, timeout=10,
                            capture_output=True)
-        out, err = sub.communicate(timeout=15)
+        out, err = cli_output(sub)
     finally:
         sub.kill()
     assert sub.returncode == 0, err
@@ -120,21 +121,29 @@ def test_mosquitto_cli_pub_sub(module_broker, version):
 
 
 def cli_subscriber(args: list, timeout: float = 10.0) -> subprocess.Popen:
-    """Start mosquitto_sub -d -v and return once it has its SUBACK (debug output says so)."""
+    """Start mosquitto_sub -d -v and return once it has its SUBACK (its debug output says so).
+
+    Output read while waiting is kept in `proc.early_output`; `cli_messages` takes it into account."""
     proc = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-d", "-v", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE)
+    fd, seen = proc.stdout.fileno(), b""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if "received SUBACK" in line:
-            return proc
-    proc.kill()
-    raise AssertionError(f"mosquitto_sub got no SUBACK within {timeout} s: {proc.stderr.read()}")
+    while b"received SUBACK" not in seen:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([fd], [], [], max(0.0, left))
+        chunk = os.read(fd, 65536) if ready else b""
+        if not chunk:
+            proc.kill()
+            raise AssertionError(f"mosquitto_sub got no SUBACK within {timeout} s: {seen!r} {proc.stderr.read()!r}")
+        seen += chunk
+    proc.early_output = seen.decode()
+    return proc
+
+
+def cli_output(proc: subprocess.Popen, timeout: float = 15) -> tuple[str, str]:
+    """Wait for a cli_subscriber to exit; (stdout including what was read early, stderr)."""
+    out, err = proc.communicate(timeout=timeout)
+    return proc.early_output + out.decode(), err.decode()
 
 
 def cli_messages(out: str) -> list:

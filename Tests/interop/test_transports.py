@@ -9,7 +9,7 @@ import time
 import pytest
 
 from clients import V5, VERSIONS, new_topic, version_id
-from test_pubsub import cli_messages, cli_subscriber
+from test_pubsub import cli_messages, cli_output, cli_subscriber
 
 
 def roundtrip(clients, broker, version, **transport):
@@ -155,7 +155,7 @@ def test_mosquitto_cli_over_tls(module_broker, version):
         for i in range(2):
             subprocess.run(["mosquitto_pub", *common, "-q", "1", "-m", f"tls-{i}"], check=True, timeout=10,
                            capture_output=True)
-        out, err = sub.communicate(timeout=15)
+        out, err = cli_output(sub)
     finally:
         sub.kill()
     assert sub.returncode == 0, err
