@@ -146,3 +146,24 @@ def test_v5_session_expires(module_broker, clients):
     again = clients(module_broker, version=V5, client_id=cid, clean=False)
     again.connect(properties=props(PacketTypes.CONNECT, SessionExpiryInterval=1))
     assert not again.session_present
+
+
+def test_v311_empty_client_id_needs_clean_session(module_broker, raw):
+    """3.1.1: a zero-length ClientId with CleanSession=0 is refused with CONNACK 0x02 [MQTT-3.1.3-8];
+    with CleanSession=1 it is accepted [MQTT-3.1.3-6]."""
+    c = raw(module_broker, version=w.V311)
+    ack = c.connect("", clean=False, expect_ok=False)
+    assert (ack.type, ack.reason) == (w.CONNACK, w.V3_IDENTIFIER_REJECTED), ack
+    assert c.wait_closed(3) == []
+    ok = raw(module_broker, version=w.V311)
+    ok.connect("", clean=True)
+    ok.ping()
+
+
+def test_v5_empty_client_id_gets_assigned_identifier(module_broker, raw):
+    """5.0: the broker assigns a ClientId and returns it in CONNACK [MQTT-3.2.2-16]."""
+    c = raw(module_broker)
+    ack = c.connect("")
+    assigned = ack.properties.get(w.ASSIGNED_CLIENT_IDENTIFIER)
+    assert assigned, f"no Assigned Client Identifier: {ack.properties}"
+    c.ping()
