@@ -8,7 +8,9 @@ Environment:
 """
 from __future__ import annotations
 
+import atexit
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -20,7 +22,15 @@ from brokers import BrokerProcess
 from clients import Client
 
 
+def _interrupt_on_sigterm(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_configure(config):
+    # `timeout` (scripts/test) and CI stop pytest with SIGTERM: turn it into an interrupt so that
+    # pytest_sessionfinish still stops every broker this run started (they run in their own sessions).
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    atexit.register(brokers.kill_all)
     if brokers.KIND not in ("meridian", "mosquitto"):
         raise pytest.UsageError(f"INTEROP_BROKER must be meridian or mosquitto, not {brokers.KIND!r}")
     if brokers.KIND == "meridian":
