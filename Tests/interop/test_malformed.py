@@ -13,7 +13,6 @@ import pytest
 
 import mqttwire as w
 from conftest import canary
-from brokers import BrokerProcess
 
 pytestmark = pytest.mark.meridian_only
 
