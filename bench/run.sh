@@ -57,8 +57,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_port() { # wait_port PORT PID: until the port accepts (30 s), failing if PID dies
-    local port="$1" pid="$2" i
-    for i in $(seq 300); do
+    local port="$1" pid="$2" _
+    for _ in $(seq 300); do
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
         kill -0 "$pid" 2>/dev/null || { echo "broker (pid $pid) exited during start-up" >&2; return 1; }
         sleep 0.1
@@ -98,7 +98,9 @@ PEER_PORT=""
 PEER_DIR="$OUT/mosquitto"
 TARGET_PID=""
 cleanup() {
-    [[ -n "$PEER_PORT" ]] && "$BENCH" mosquitto-stop --port "$PEER_PORT" --dir "$PEER_DIR" >/dev/null 2>&1 || true
+    if [[ -n "$PEER_PORT" ]]; then
+        "$BENCH" mosquitto-stop --port "$PEER_PORT" --dir "$PEER_DIR" >/dev/null 2>&1 || true
+    fi
     if [[ -n "$TARGET_PID" ]] && kill -0 "$TARGET_PID" 2>/dev/null; then
         kill -TERM "$TARGET_PID" 2>/dev/null || true
     fi
