@@ -5,8 +5,11 @@ on counts, order and properties.
 """
 from __future__ import annotations
 
+import os
 import queue
+import select
 import ssl
+import subprocess
 import threading
 import time
 import uuid
@@ -123,23 +126,22 @@ class Client:
         else:
             rc, mid = self.c.subscribe(topic, qos, properties=properties)
         assert rc == mqtt.MQTT_ERR_SUCCESS, rc
-        deadline = time.monotonic() + timeout
-        with self._suback_event:
-            while mid not in self._subacks:
-                left = deadline - time.monotonic()
-                assert left > 0, f"no SUBACK for {topic!r} within {timeout} s"
-                self._suback_event.wait(left)
-            return self._subacks.pop(mid)
+        return self._wait_ack(mid, timeout, f"SUBACK for {topic!r}")
 
     def unsubscribe(self, topic, timeout: float = TIMEOUT) -> None:
         rc, mid = self.c.unsubscribe(topic)
+        assert rc == mqtt.MQTT_ERR_SUCCESS, rc
+        self._wait_ack(mid, timeout, f"UNSUBACK for {topic!r}")
+
+    def _wait_ack(self, mid: int, timeout: float, what: str) -> list:
+        """Reason codes of the SUBACK/UNSUBACK for message id `mid`."""
         deadline = time.monotonic() + timeout
         with self._suback_event:
             while mid not in self._subacks:
                 left = deadline - time.monotonic()
-                assert left > 0, f"no UNSUBACK within {timeout} s"
+                assert left > 0, f"no {what} within {timeout} s"
                 self._suback_event.wait(left)
-            self._subacks.pop(mid)
+            return self._subacks.pop(mid)
 
     def publish(self, topic: str, payload=b"", qos: int = 0, retain: bool = False,
                 properties: Properties | None = None, timeout: float = TIMEOUT):
@@ -213,3 +215,50 @@ def sub_options(qos: int = 0, no_local: bool = False, retain_as_published: bool 
                 retain_handling: int = 0) -> SubscribeOptions:
     return SubscribeOptions(qos=qos, noLocal=no_local, retainAsPublished=retain_as_published,
                             retainHandling=retain_handling)
+
+
+# ------------------------------------------------------------------ mosquitto_pub / mosquitto_sub
+def cli_roundtrip(args: list, count: int, label: str) -> None:
+    """mosquitto_sub receives, in order, `count` QoS 1 messages that mosquitto_pub sends.
+    `args` = connection options plus -V and -t, shared by both tools."""
+    topic = args[args.index("-t") + 1]
+    sub = cli_subscriber([*args, "-q", "1", "-C", str(count), "-W", "10"])
+    try:
+        for i in range(count):
+            subprocess.run(["mosquitto_pub", *args, "-q", "1", "-m", f"{label}-{i}"], check=True, timeout=10,
+                           capture_output=True)
+        out, err = proc_output(sub)
+    finally:
+        sub.kill()
+    assert sub.returncode == 0, err
+    assert cli_messages(out) == [f"{topic} {label}-{i}" for i in range(count)]
+
+
+def cli_subscriber(args: list, timeout: float = 10.0) -> subprocess.Popen:
+    """Start mosquitto_sub -d -v and return once it has its SUBACK (its debug output says so).
+    Output read while waiting is kept in `proc.early_output` (reading the raw fd: select() on a
+    buffered pipe misses lines already buffered)."""
+    proc = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-d", "-v", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    fd, seen = proc.stdout.fileno(), b""
+    deadline = time.monotonic() + timeout
+    while b"received SUBACK" not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 65536) if ready else b""
+        if not chunk:
+            proc.kill()
+            raise AssertionError(f"mosquitto_sub got no SUBACK within {timeout} s: {seen!r} {proc.stderr.read()!r}")
+        seen += chunk
+    proc.early_output = seen.decode()
+    return proc
+
+
+def proc_output(proc: subprocess.Popen, timeout: float = 15) -> tuple[str, str]:
+    """Wait for a cli_subscriber to exit; (stdout including what was read early, stderr)."""
+    out, err = proc.communicate(timeout=timeout)
+    return proc.early_output + out.decode(), err.decode()
+
+
+def cli_messages(out: str) -> list:
+    """mosquitto_sub -d -v output without its debug lines."""
+    return [ln for ln in out.splitlines() if ln and not ln.startswith("Client ") and not ln.startswith("Subscribed")]

@@ -1,12 +1,7 @@
 """Publish/subscribe basics with paho-mqtt (3.1.1 and 5.0) and the mosquitto_pub/mosquitto_sub CLIs."""
-import os
-import select
-import subprocess
-import time
-
 import pytest
 
-from clients import V5, VERSIONS, new_topic, version_id
+from clients import V5, VERSIONS, cli_roundtrip, new_topic, version_id
 
 pytestmark = pytest.mark.parametrize("version", VERSIONS, ids=version_id)
 
@@ -105,47 +100,5 @@ def test_unsubscribe_stops_delivery(module_broker, clients, version):
 
 def test_mosquitto_cli_pub_sub(module_broker, version):
     """mosquitto_sub receives what mosquitto_pub sends, over plain TCP."""
-    topic = new_topic()
     v = "mqttv5" if version == V5 else "mqttv311"
-    common = ["-h", module_broker.host, "-p", str(module_broker.mqtt_port), "-V", v, "-t", topic]
-    sub = cli_subscriber([*common, "-q", "1", "-C", "3", "-W", "10"])
-    try:
-        for i in range(3):
-            subprocess.run(["mosquitto_pub", *common, "-q", "1", "-m", f"cli-{i}"], check=True, timeout=10,
-                           capture_output=True)
-        out, err = cli_output(sub)
-    finally:
-        sub.kill()
-    assert sub.returncode == 0, err
-    assert cli_messages(out) == [f"{topic} cli-{i}" for i in range(3)]
-
-
-def cli_subscriber(args: list, timeout: float = 10.0) -> subprocess.Popen:
-    """Start mosquitto_sub -d -v and return once it has its SUBACK (its debug output says so).
-
-    Output read while waiting is kept in `proc.early_output`; `cli_messages` takes it into account."""
-    proc = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-d", "-v", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    fd, seen = proc.stdout.fileno(), b""
-    deadline = time.monotonic() + timeout
-    while b"received SUBACK" not in seen:
-        left = deadline - time.monotonic()
-        ready, _, _ = select.select([fd], [], [], max(0.0, left))
-        chunk = os.read(fd, 65536) if ready else b""
-        if not chunk:
-            proc.kill()
-            raise AssertionError(f"mosquitto_sub got no SUBACK within {timeout} s: {seen!r} {proc.stderr.read()!r}")
-        seen += chunk
-    proc.early_output = seen.decode()
-    return proc
-
-
-def cli_output(proc: subprocess.Popen, timeout: float = 15) -> tuple[str, str]:
-    """Wait for a cli_subscriber to exit; (stdout including what was read early, stderr)."""
-    out, err = proc.communicate(timeout=timeout)
-    return proc.early_output + out.decode(), err.decode()
-
-
-def cli_messages(out: str) -> list:
-    """mosquitto_sub -d -v output without its debug lines."""
-    return [ln for ln in out.splitlines() if ln and not ln.startswith("Client ") and not ln.startswith("Subscribed")]
+    cli_roundtrip(["-h", module_broker.host, "-p", str(module_broker.mqtt_port), "-V", v, "-t", new_topic()], 3, "cli")

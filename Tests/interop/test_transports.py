@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from clients import V5, VERSIONS, new_topic, version_id
-from test_pubsub import cli_messages, cli_output, cli_subscriber
+from clients import V5, VERSIONS, cli_roundtrip, new_topic, version_id
 
 
 def roundtrip(clients, broker, version, **transport):
@@ -146,17 +145,6 @@ def test_dev_ca_verifies_localhost_and_ip(module_broker):
 
 @pytest.mark.parametrize("version", VERSIONS, ids=version_id)
 def test_mosquitto_cli_over_tls(module_broker, version):
-    topic = new_topic("cli-tls")
     v = "mqttv5" if version == V5 else "mqttv311"
-    common = ["-h", "localhost", "-p", str(module_broker.mqtts_port), "--cafile", str(module_broker.ca_path),
-              "-V", v, "-t", topic]
-    sub = cli_subscriber([*common, "-q", "1", "-C", "2", "-W", "10"])
-    try:
-        for i in range(2):
-            subprocess.run(["mosquitto_pub", *common, "-q", "1", "-m", f"tls-{i}"], check=True, timeout=10,
-                           capture_output=True)
-        out, err = cli_output(sub)
-    finally:
-        sub.kill()
-    assert sub.returncode == 0, err
-    assert cli_messages(out) == [f"{topic} tls-{i}" for i in range(2)]
+    cli_roundtrip(["-h", "localhost", "-p", str(module_broker.mqtts_port), "--cafile", str(module_broker.ca_path),
+                   "-V", v, "-t", new_topic("cli-tls")], 2, "tls")
