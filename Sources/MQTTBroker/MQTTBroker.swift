@@ -42,10 +42,12 @@ public final class MQTTBroker: Sendable {
         let core = self.core
         let interval = max(0.01, configuration.persistenceFlushInterval)
         let task = Task {
+            var metrics = BrokerMetricsExporter()
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
                 if Task.isCancelled { break }
                 await core.flush(full: false)
+                metrics.export(core)
             }
         }
         flushTask.withLock { $0 = task }

@@ -9,8 +9,10 @@ public struct MQTTFixedHeader: Sendable, Hashable {
     public var remainingLength: Int
     /// 1 + the number of Remaining Length bytes (2 ... 5).
     public var headerLength: Int
+    /// Bytes of the whole packet: fixed header plus Remaining Length.
     public var totalLength: Int { headerLength + remainingLength }
 
+    /// Makes a header; `MQTTPacketDecoder.peekFixedHeader` is the usual source of one.
     public init(type: MQTTPacketType?, flags: UInt8, remainingLength: Int, headerLength: Int) {
         self.type = type
         self.flags = flags
