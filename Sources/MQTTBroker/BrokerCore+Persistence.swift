@@ -24,7 +24,7 @@ extension BrokerCore {
         for m in s.mailbox where m.qos != .atMostOnce {
             messages.append(persistedMessage(m, packetID: nil, state: .queued, now: now, nowWall: nowWall))
         }
-        pending.withLock { _ = $0.persistedSessions.insert(session.clientID) }
+        pending.withLock { _ = $0.persistedSessions.insert(ByteString(session.clientID)) }
         return PersistedSession(
             clientID: session.clientID, protocolVersion: s.protocolVersion, expiryInterval: s.expiryInterval,
             lastSeenMillis: s.owner == nil ? s.lastSeenMillis : nowWall,
@@ -73,12 +73,12 @@ extension BrokerCore {
     /// messages are dropped (and deleted at the next flush).
     func restore(_ stored: PersistedBrokerState) {
         let nowWall = WallClock.nowMillis()
-        var expiredSessions: [String] = []
-        var expiredRetained: [String] = []
+        var expiredSessions: [ByteString] = []
+        var expiredRetained: [ByteString] = []
         for ps in stored.sessions {
             let elapsed = max(0, nowWall - ps.lastSeenMillis) / 1000
             if ps.expiryInterval != UInt32.max && elapsed >= Int64(ps.expiryInterval) {
-                expiredSessions.append(ps.clientID)
+                expiredSessions.append(ByteString(ps.clientID))
                 continue
             }
             let session = Session(clientID: ps.clientID, protocolVersion: ps.protocolVersion, expiryInterval: ps.expiryInterval)
@@ -105,7 +105,7 @@ extension BrokerCore {
                     s.mailbox.append(m)
                     s.mailboxBytes += m.message.queuedSize
                 }
-                for sub in subscriptions { s.subscriptions[sub.filter.raw] = sub }
+                for sub in subscriptions { s.subscriptions[ByteString(sub.filter.raw)] = sub }
                 s.lastSeenMillis = ps.lastSeenMillis
                 s.dirty = false
             }
@@ -114,8 +114,8 @@ extension BrokerCore {
                     t.insert(sub.filter, subscriber: Subscriber(session: session, options: sub.options, identifier: sub.identifier))
                 }
             }
-            sessions.withLock { $0[ps.clientID] = session }
-            pending.withLock { _ = $0.persistedSessions.insert(ps.clientID) }
+            sessions.withLock { $0[ByteString(ps.clientID)] = session }
+            pending.withLock { _ = $0.persistedSessions.insert(ByteString(ps.clientID)) }
             if ps.expiryInterval != UInt32.max {
                 scheduleExpiry(session, after: UInt32(clamping: Int64(ps.expiryInterval) - elapsed))
             }
@@ -123,7 +123,7 @@ extension BrokerCore {
         retained.withLock { r in
             for pr in stored.retained {
                 guard let (message, _) = restoredMessage(pr.publish, receivedAtMillis: pr.receivedAtMillis, nowWall: nowWall) else {
-                    expiredRetained.append(pr.publish.topic)
+                    expiredRetained.append(ByteString(pr.publish.topic))
                     continue
                 }
                 var m = message
@@ -159,25 +159,25 @@ extension BrokerCore {
         for f in live {
             if let snapshot = try? await f.get() { upserts.append(snapshot) }
         }
-        let (deleted, topics) = pending.withLock { p -> (Set<String>, Set<String>) in
+        let (deleted, topics) = pending.withLock { p -> (Set<ByteString>, Set<ByteString>) in
             defer {
                 p.deletedSessions.removeAll()
                 p.retainedTopics.removeAll()
             }
             return (p.deletedSessions, p.retainedTopics)
         }
-        var batch = PersistenceBatch(upsertedSessions: upserts, deletedSessions: Array(deleted))
+        var batch = PersistenceBatch(upsertedSessions: upserts, deletedSessions: deleted.map(\.string))
         if !topics.isEmpty {
             retained.withLock { r in
                 for topic in topics {
-                    if let m = r.message(for: topic) {
+                    if let m = r.message(for: topic.string) {
                         let publish = persistedMessage(
                             OutboundMessage(message: m, qos: m.qos, retain: true), packetID: nil, state: .queued,
                             now: group.any().now, nowWall: WallClock.nowMillis()
                         ).publish
                         batch.upsertedRetained.append(PersistedRetainedMessage(publish: publish, receivedAtMillis: m.receivedAtMillis))
                     } else {
-                        batch.deletedRetained.append(topic)
+                        batch.deletedRetained.append(topic.string)
                     }
                 }
             }
@@ -191,7 +191,7 @@ extension BrokerCore {
                 p.deletedSessions.formUnion(deleted)
                 p.retainedTopics.formUnion(topics)
             }
-            for s in upserts { sessions.withLock { $0[s.clientID] }?.state.withLock { $0.dirty = true } }
+            for s in upserts { sessions.withLock { $0[ByteString(s.clientID)] }?.state.withLock { $0.dirty = true } }
         }
     }
 }

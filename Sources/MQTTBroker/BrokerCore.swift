@@ -19,7 +19,8 @@ final class BrokerCore: Sendable {
     let statistics = BrokerStatistics()
     let group: any EventLoopGroup
 
-    let sessions = Mutex<[String: Session]>([:])
+    /// Sessions by client identifier (compared byte for byte).
+    let sessions = Mutex<[ByteString: Session]>([:])
     let tree = Mutex(SubscriptionTree())
     let retained = Mutex(RetainedStore())
     let connections = Mutex<[UInt64: ConnectionHandle]>([:])
@@ -30,10 +31,10 @@ final class BrokerCore: Sendable {
 
     /// Persistence work not tied to a live session object.
     struct PendingPersistence {
-        var deletedSessions: Set<String> = []
-        var retainedTopics: Set<String> = []
+        var deletedSessions: Set<ByteString> = []
+        var retainedTopics: Set<ByteString> = []
         /// Client IDs of sessions that exist in persistence (so ending them must delete them).
-        var persistedSessions: Set<String> = []
+        var persistedSessions: Set<ByteString> = []
     }
 
     init(
@@ -90,7 +91,7 @@ final class BrokerCore: Sendable {
         var ended: Session?
         var endedWill: ApplicationMessage?
         let result: AttachResult = sessions.withLock { dict in
-            if let existing = dict[params.clientID] {
+            if let existing = dict[ByteString(params.clientID)] {
                 if !params.cleanStart {
                     var prev: EventLoopFuture<Void>?
                     let resumed = existing.state.withLock { s -> Bool in
@@ -118,7 +119,7 @@ final class BrokerCore: Sendable {
                     }
                 }
                 // Clean start (or a session that just ended): the old session ends now.
-                dict[params.clientID] = nil
+                dict[ByteString(params.clientID)] = nil
                 existing.state.withLock { s in
                     kicked = s.owner
                     endedWill = s.pendingWill?.message
@@ -137,7 +138,7 @@ final class BrokerCore: Sendable {
                 s.handoff = release
             }
             session.online.store(true, ordering: .relaxed)
-            dict[params.clientID] = session
+            dict[ByteString(params.clientID)] = session
             return AttachResult(session: session, sessionPresent: false, previousRelease: nil)
         }
         if let ended { sessionEnded(ended) }
@@ -185,7 +186,7 @@ final class BrokerCore: Sendable {
                 if params.sessionExpiryInterval == 0 && reason != .shutdown {
                     endNow = true
                     s.ended = true
-                    if dict[session.clientID] === session { dict[session.clientID] = nil }
+                    if dict[ByteString(session.clientID)] === session { dict[ByteString(session.clientID)] = nil }
                 }
             }
             if stillOwner { session.online.store(false, ordering: .relaxed) }
@@ -265,7 +266,7 @@ final class BrokerCore: Sendable {
                 s.pendingWill?.task.cancel()
                 s.pendingWill = nil
                 s.expiryTask = nil
-                if dict[session.clientID] === session { dict[session.clientID] = nil }
+                if dict[ByteString(session.clientID)] === session { dict[ByteString(session.clientID)] = nil }
                 return true
             }
         }
@@ -290,7 +291,7 @@ final class BrokerCore: Sendable {
             }
         }
         pending.withLock { p in
-            if p.persistedSessions.remove(session.clientID) != nil { p.deletedSessions.insert(session.clientID) }
+            if p.persistedSessions.remove(ByteString(session.clientID)) != nil { p.deletedSessions.insert(ByteString(session.clientID)) }
         }
     }
 
@@ -305,7 +306,7 @@ final class BrokerCore: Sendable {
         var pause = false
         var dropped = 0
         for m in matches {
-            if m.noLocal, let origin = message.originClientID, origin == m.session.clientID { continue }  // [MQTT-3.8.3-3]
+            if m.noLocal, let origin = message.originClientID, origin.bytesEqual(m.session.clientID) { continue }  // [MQTT-3.8.3-3]
             let out = OutboundMessage(
                 message: message, qos: min(message.qos, m.qos), retain: m.retainAsPublished && message.retain,
                 subscriptionIdentifiers: m.identifiers)
@@ -330,7 +331,7 @@ final class BrokerCore: Sendable {
             r.set(message.topic, message.payload.readableBytes == 0 ? nil : stored, limit: limit)
         }
         if ok {
-            pending.withLock { _ = $0.retainedTopics.insert(message.topic) }
+            pending.withLock { _ = $0.retainedTopics.insert(ByteString(message.topic)) }
         } else {
             statistics.messagesDropped.wrappingAdd(1, ordering: .relaxed)
         }
@@ -354,9 +355,9 @@ final class BrokerCore: Sendable {
             let sub = Session.Subscription(filter: filter, options: request.options, identifier: identifier)
             let isNew: Bool? = session.state.withLock { s in
                 if s.ended { return nil }
-                let existed = s.subscriptions[filter.raw] != nil
+                let existed = s.subscriptions[ByteString(filter.raw)] != nil
                 if !existed && s.subscriptions.count >= cap { return nil }
-                s.subscriptions[filter.raw] = sub
+                s.subscriptions[ByteString(filter.raw)] = sub
                 s.dirty = true
                 return !existed
             }
@@ -388,7 +389,7 @@ final class BrokerCore: Sendable {
     func unsubscribe(_ session: Session, filters: [String]) -> [MQTTReasonCode] {
         filters.map { raw in
             let removed = session.state.withLock { s -> Session.Subscription? in
-                let sub = s.subscriptions.removeValue(forKey: raw)
+                let sub = s.subscriptions.removeValue(forKey: ByteString(raw))
                 if sub != nil { s.dirty = true }
                 return sub
             }

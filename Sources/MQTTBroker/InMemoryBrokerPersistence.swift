@@ -4,9 +4,9 @@ import Synchronization
 /// is used (tests), and the reference backend for the conformance suite.
 public final class InMemoryBrokerPersistence: BrokerPersistence {
     private struct Contents {
-        var sessions: [String: PersistedSession] = [:]
-        var sessionOrder: [String] = []
-        var retained: [String: PersistedRetainedMessage] = [:]
+        var sessions: [ByteString: PersistedSession] = [:]
+        var sessionOrder: [ByteString] = []
+        var retained: [ByteString: PersistedRetainedMessage] = [:]
     }
     private let contents = Mutex(Contents())
 
@@ -16,21 +16,22 @@ public final class InMemoryBrokerPersistence: BrokerPersistence {
         contents.withLock { c in
             PersistedBrokerState(
                 sessions: c.sessionOrder.compactMap { c.sessions[$0] },
-                retained: c.retained.keys.sorted().compactMap { c.retained[$0] }
+                retained: c.retained.keys.sorted { $0.value.utf8.lexicographicallyPrecedes($1.value.utf8) }.compactMap { c.retained[$0] }
             )
         }
     }
 
     public func write(_ batch: PersistenceBatch) async throws {
         contents.withLock { c in
-            for id in batch.deletedSessions where c.sessions.removeValue(forKey: id) != nil {
+            for id in batch.deletedSessions.map { ByteString($0) } where c.sessions.removeValue(forKey: id) != nil {
                 c.sessionOrder.removeAll { $0 == id }
             }
             for s in batch.upsertedSessions {
-                if c.sessions.updateValue(s, forKey: s.clientID) == nil { c.sessionOrder.append(s.clientID) }
+                let id = ByteString(s.clientID)
+                if c.sessions.updateValue(s, forKey: id) == nil { c.sessionOrder.append(id) }
             }
-            for t in batch.deletedRetained { c.retained.removeValue(forKey: t) }
-            for r in batch.upsertedRetained { c.retained[r.publish.topic] = r }
+            for t in batch.deletedRetained { c.retained.removeValue(forKey: ByteString(t)) }
+            for r in batch.upsertedRetained { c.retained[ByteString(r.publish.topic)] = r }
         }
     }
 

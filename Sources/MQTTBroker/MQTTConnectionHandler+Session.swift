@@ -11,7 +11,7 @@ extension MQTTConnectionHandler {
         let request = ConnectRequest(
             clientID: params.clientID, username: connect.username, password: connect.password,
             protocolVersion: params.version, remoteAddress: context.channel.remoteAddress,
-            listenerName: listenerName, peerCertificateChainDER: peerCertificateChain(context))
+            listenerName: listenerName, peerCertificateChainDER: clientCertificates?.chainDER ?? [])
         if let decision = core.authenticator.decideImmediately(request) {
             authenticationCompleted(decision)
             return
@@ -25,13 +25,6 @@ extension MQTTConnectionHandler {
                 self.context?.channel.setOption(ChannelOptions.autoRead, value: !self.readPaused).whenFailure { _ in }
                 self.authenticationCompleted(decision)
             }
-    }
-
-    private func peerCertificateChain(_ context: ChannelHandlerContext) -> [[UInt8]] {
-        guard let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
-            let leaf = tls.peerCertificate, let der = try? leaf.toDERBytes()
-        else { return [] }
-        return [der]
     }
 
     private func authenticationCompleted(_ decision: ConnectDecision) {

@@ -13,6 +13,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     let core: BrokerCore
     let listenerName: String
+    /// The TLS client's certificate chain, captured during the handshake (TLS listeners only).
+    let clientCertificates: PresentedClientCertificates?
     var machine: ConnectionStateMachine
     var context: ChannelHandlerContext?
     var handle: ConnectionHandle?
@@ -46,9 +48,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     /// Messages handed to the socket per drain turn before yielding to other connections.
     static let drainBudget = 512
 
-    init(core: BrokerCore, listenerName: String) {
+    init(core: BrokerCore, listenerName: String, clientCertificates: PresentedClientCertificates? = nil) {
         self.core = core
         self.listenerName = listenerName
+        self.clientCertificates = clientCertificates
         self.machine = ConnectionStateMachine(limits: core.limits)
     }
 

@@ -5,7 +5,8 @@ import NIOSSL
 public enum MQTTTransport: Sendable {
     /// MQTT over plain TCP.
     case tcp
-    /// MQTT over TLS (mTLS client certificates requested but optional).
+    /// MQTT over TLS. A client certificate, if presented, is accepted at the TLS layer and handed to the
+    /// authenticator (`ConnectRequest.peerCertificateChainDER`), which decides.
     case tls(NIOSSLContext)
     /// MQTT over WebSockets (subprotocol `mqtt`) on an HTTP/1.1 listener, optionally behind TLS.
     /// Upgrades are accepted on any of `paths`; other requests get a JSON 404.

@@ -40,10 +40,16 @@ struct MQTTListenerFactory {
         case .tcp:
             try sync.addHandler(MQTTConnectionHandler(core: core, listenerName: name))
         case .tls(let context):
-            try sync.addHandler(NIOSSLServerHandler(context: context))
-            try sync.addHandler(MQTTConnectionHandler(core: core, listenerName: name))
+            let certificates = PresentedClientCertificates()
+            try sync.addHandler(NIOSSLServerHandler(context: context, customVerificationCallback: certificates.callback))
+            try sync.addHandler(MQTTConnectionHandler(core: core, listenerName: name, clientCertificates: certificates))
         case .webSocket(let paths, let tls):
-            if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+            var certificates: PresentedClientCertificates?
+            if let tls {
+                let recorder = PresentedClientCertificates()
+                certificates = recorder
+                try sync.addHandler(NIOSSLServerHandler(context: tls, customVerificationCallback: recorder.callback))
+            }
             let fallback = HTTPFallbackHandler(webSocketPaths: paths)
             let upgrader = NIOWebSocketServerUpgrader(
                 maxFrameSize: maxFrame,
@@ -55,7 +61,7 @@ struct MQTTListenerFactory {
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
                         try sync.addHandler(WebSocketMQTTFramer())
-                        try sync.addHandler(MQTTConnectionHandler(core: core, listenerName: name))
+                        try sync.addHandler(MQTTConnectionHandler(core: core, listenerName: name, clientCertificates: certificates))
                     }
                 })
             try sync.configureHTTPServerPipeline(

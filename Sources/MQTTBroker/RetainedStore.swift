@@ -4,7 +4,7 @@ import MQTTCodec
 /// retained messages without scanning every topic. Not thread-safe; the broker guards it.
 struct RetainedStore {
     final class Node {
-        var children: [Substring: Node] = [:]
+        var children: [ByteString: Node] = [:]
         var message: ApplicationMessage?
     }
 
@@ -19,11 +19,11 @@ struct RetainedStore {
         if let message {
             var node = root
             for level in levels {
-                if let next = node.children[level] {
+                if let next = node.children[ByteString(level)] {
                     node = next
                 } else {
                     let next = Node()
-                    node.children[Substring(String(level))] = next
+                    node.children[ByteString(String(level))] = next
                     node = next
                 }
             }
@@ -38,7 +38,7 @@ struct RetainedStore {
         var path: [(Node, Substring)] = []
         var node = root
         for level in levels {
-            guard let next = node.children[level] else { return true }
+            guard let next = node.children[ByteString(level)] else { return true }
             path.append((node, level))
             node = next
         }
@@ -48,7 +48,7 @@ struct RetainedStore {
         var child = node
         for (parent, level) in path.reversed() {
             guard child.message == nil, child.children.isEmpty else { break }
-            parent.children[level] = nil
+            parent.children[ByteString(level)] = nil
             child = parent
         }
         return true
@@ -57,7 +57,7 @@ struct RetainedStore {
     func message(for topic: String) -> ApplicationMessage? {
         var node = root
         for level in topic.split(separator: "/", omittingEmptySubsequences: false) {
-            guard let next = node.children[level] else { return nil }
+            guard let next = node.children[ByteString(level)] else { return nil }
             node = next
         }
         return node.message
@@ -79,17 +79,17 @@ struct RetainedStore {
                 // `a/#` matches `a` too, and everything below.
                 if let m = node.message, depth > 0 { result.append(m) }
                 var sub: [Node] = []
-                for (key, child) in node.children where depth > 0 || key.first != "$" { sub.append(child) }
+                for (key, child) in node.children where depth > 0 || key.value.utf8.first != UInt8(ascii: "$") { sub.append(child) }
                 while let n = sub.popLast() {
                     if let m = n.message { result.append(m) }
                     sub.append(contentsOf: n.children.values)
                 }
             case "+":
-                for (key, child) in node.children where depth > 0 || key.first != "$" {
+                for (key, child) in node.children where depth > 0 || key.value.utf8.first != UInt8(ascii: "$") {
                     stack.append((child, depth + 1))
                 }
             default:
-                if let child = node.children[levels[depth]] { stack.append((child, depth + 1)) }
+                if let child = node.children[ByteString(levels[depth])] { stack.append((child, depth + 1)) }
             }
         }
         return result

@@ -34,7 +34,8 @@ final class Session: Sendable {
         var protocolVersion: MQTTProtocolVersion
         /// Seconds the session lives after its connection closes; 0 ends it with the connection.
         var expiryInterval: UInt32
-        var subscriptions: [String: Subscription] = [:]
+        /// By the filter as sent (compared byte for byte).
+        var subscriptions: [ByteString: Subscription] = [:]
         /// Messages waiting to be sent, oldest first.
         var mailbox: Deque<OutboundMessage> = []
         var mailboxBytes = 0

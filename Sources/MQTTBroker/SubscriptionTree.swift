@@ -24,13 +24,13 @@ struct SubscriptionMatch {
 /// iterative (an explicit stack) so no topic or filter shape can exhaust the thread stack.
 struct SubscriptionTree {
     final class Node {
-        var children: [Substring: Node] = [:]
+        var children: [ByteString: Node] = [:]
         var plus: Node?
         var hash: Node?
         /// Non-shared subscribers of the filter ending at this node, by session identity.
         var subscribers: [ObjectIdentifier: Subscriber] = [:]
         /// Shared groups (`$share/{group}/filter`) of the filter ending at this node.
-        var groups: [String: SharedGroup] = [:]
+        var groups: [ByteString: SharedGroup] = [:]
 
         var isEmpty: Bool {
             children.isEmpty && plus == nil && hash == nil && subscribers.isEmpty && groups.isEmpty
@@ -56,7 +56,7 @@ struct SubscriptionTree {
         var replaced = false
         if let group = filter.shareName {
             let g: SharedGroup
-            if let existing = node.groups[group] { g = existing } else { g = SharedGroup(); node.groups[group] = g }
+            if let existing = node.groups[ByteString(group)] { g = existing } else { g = SharedGroup(); node.groups[ByteString(group)] = g }
             if let i = g.members.firstIndex(where: { $0.session === subscriber.session }) {
                 g.members[i] = subscriber
                 replaced = true
@@ -82,7 +82,7 @@ struct SubscriptionTree {
             switch level {
             case "+": next = node.plus; kind = .plus
             case "#": next = node.hash; kind = .hash
-            default: next = node.children[level]; kind = .literal
+            default: next = node.children[ByteString(level)]; kind = .literal
             }
             guard let next else { return false }
             path.append((node, level, kind))
@@ -90,10 +90,10 @@ struct SubscriptionTree {
         }
         var removed = false
         if let group = filter.shareName {
-            if let g = node.groups[group], let i = g.members.firstIndex(where: { $0.session === session }) {
+            if let g = node.groups[ByteString(group)], let i = g.members.firstIndex(where: { $0.session === session }) {
                 g.members.remove(at: i)
                 if g.next > i { g.next -= 1 }
-                if g.members.isEmpty { node.groups[group] = nil }
+                if g.members.isEmpty { node.groups[ByteString(group)] = nil }
                 removed = true
             }
         } else {
@@ -108,7 +108,7 @@ struct SubscriptionTree {
             switch kind {
             case .plus: parent.plus = nil
             case .hash: parent.hash = nil
-            case .literal: parent.children[level] = nil
+            case .literal: parent.children[ByteString(level)] = nil
             }
             child = parent
         }
@@ -128,12 +128,12 @@ struct SubscriptionTree {
                 if node.hash == nil { guard create else { return nil }; node.hash = Node() }
                 node = node.hash!
             default:
-                if let next = node.children[level] {
+                if let next = node.children[ByteString(level)] {
                     node = next
                 } else {
                     guard create else { return nil }
                     let next = Node()
-                    node.children[Substring(String(level))] = next
+                    node.children[ByteString(String(level))] = next
                     node = next
                 }
             }
@@ -161,7 +161,7 @@ struct SubscriptionTree {
                 collect(node, into: &result, isOnline: isOnline)
                 continue
             }
-            if let child = node.children[levels[depth]] { stack.append((child, depth + 1)) }
+            if let child = node.children[ByteString(levels[depth])] { stack.append((child, depth + 1)) }
             if wildcardsAllowed, let plus = node.plus { stack.append((plus, depth + 1)) }
         }
         if result.count - start > 1 { Self.mergePerSession(&result, from: start) }

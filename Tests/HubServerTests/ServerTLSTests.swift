@@ -1,5 +1,6 @@
 import Foundation
 import HubServer
+import MQTTBroker
 import HubTestKit
 import NIOSSL
 import Testing

@@ -1,4 +1,5 @@
 import HubServer
+import MQTTBroker
 import NIOCore
 import NIOPosix
 import NIOSSL

@@ -174,3 +174,38 @@ struct BrokerPubSubTests {
         #expect(await again.receivesNothing(within: .milliseconds(200)))
     }
 }
+
+/// MQTT compares identifiers and topics byte for byte; Swift's String equality is Unicode-aware.
+@Suite("Byte-exact names", .timeLimit(.minutes(1)))
+struct ByteExactNameTests {
+    @Test("canonically equivalent topics are different topics")
+    func topics() async throws {
+        let h = BrokerHarness()
+        try await h.start()
+        defer { Task { await h.shutdown() } }
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        let sub = try await h.client()
+        try await sub.connect(clientID: "sub")
+        try await sub.subscribe(composed)
+        let pub = try await h.client()
+        try await pub.connect(clientID: "pub")
+        try await pub.publish(decomposed, "other topic")
+        #expect(await sub.receivesNothing(within: .milliseconds(200)))
+        try await pub.publish(composed, "same topic")
+        #expect(try await sub.receivePublish().topic.utf8.elementsEqual(composed.utf8))
+    }
+
+    @Test("canonically equivalent client identifiers are different sessions (no takeover)")
+    func clientIDs() async throws {
+        let h = BrokerHarness()
+        try await h.start()
+        defer { Task { await h.shutdown() } }
+        let a = try await h.client()
+        try await a.connect(clientID: "dev\u{E9}")
+        let b = try await h.client()
+        let ack = try await b.connect(clientID: "deve\u{301}", cleanStart: false)
+        #expect(!ack.sessionPresent)
+        #expect(await a.receivesNothing(within: .milliseconds(200)))
+        #expect(!a.isClosed)
+    }
+}

@@ -68,9 +68,9 @@ struct ConnectionTimerTests {
         try c.connect("exp", properties: [.sessionExpiryInterval(60)])
         try c.send(.disconnect(MQTTDisconnect()))
         b.advance(by: .milliseconds(59_900))
-        #expect(b.core.sessions.withLock { $0["exp"] } != nil)
+        #expect(b.core.sessions.withLock { $0[ByteString("exp")] } != nil)
         b.advance(by: .milliseconds(200))
-        #expect(b.core.sessions.withLock { $0["exp"] } == nil)
+        #expect(b.core.sessions.withLock { $0[ByteString("exp")] } == nil)
     }
 
     @Test("takeover: the old connection gets 0x8E, the new one resumes the session and its in-flight messages")

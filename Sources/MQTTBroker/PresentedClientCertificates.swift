@@ -13,8 +13,8 @@ import Synchronization
 /// from `chainDER`, when the client sends CONNECT. Without this callback the context from `ServerTLS`
 /// refuses every presented certificate (it has no trust roots).
 ///
-/// The broker builds the TLS handlers, so the broker is where this must be installed;
-/// `MQTTTransport.tls` carries only the context today.
+/// The broker installs one per TLS connection and hands the chain to the authenticator in
+/// `ConnectRequest.peerCertificateChainDER`.
 public final class PresentedClientCertificates: Sendable {
     private let chain = Mutex<[[UInt8]]>([])
 
