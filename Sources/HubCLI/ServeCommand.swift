@@ -37,6 +37,7 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Key.hostName.rawValue), help: help(.hostName)) var hostName: String?
     @Option(name: .customLong(Key.logLevel.rawValue), help: help(.logLevel)) var logLevel: String?
     @Option(name: .customLong(Key.durability.rawValue), help: help(.durability)) var durability: String?
+    @Option(name: .customLong(Key.eventLoopThreads.rawValue), help: help(.eventLoopThreads)) var eventLoopThreads: Int?
 
     @Option(name: .customLong(Key.maxConnections.rawValue), help: help(.maxConnections)) var maxConnections: Int?
     @Option(name: .customLong(Key.maxPacketSize.rawValue), help: help(.maxPacketSize)) var maxPacketSize: Int?
@@ -91,6 +92,7 @@ public struct ServeCommand: AsyncParsableCommand {
         add(.hostName, hostName)
         add(.logLevel, logLevel)
         add(.durability, durability)
+        add(.eventLoopThreads, eventLoopThreads)
         add(.maxConnections, maxConnections)
         add(.maxPacketSize, maxPacketSize)
         add(.maxUserProperties, maxUserProperties)

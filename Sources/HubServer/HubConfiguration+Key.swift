@@ -20,6 +20,7 @@ extension HubConfiguration {
         case hostName = "host-name"
         case logLevel = "log-level"
         case durability
+        case eventLoopThreads = "event-loop-threads"
         // [limits]
         case maxConnections = "max-connections"
         case maxPacketSize = "max-packet-size"
@@ -41,7 +42,7 @@ extension HubConfiguration {
         public var isLimit: Bool {
             switch self {
             case .config, .dataDir, .bind, .plainBind, .mqttPort, .mqttsPort, .httpPort, .httpsPort, .tlsCert,
-                .tlsKey, .allowAnonymous, .hostName, .logLevel, .durability:
+                .tlsKey, .allowAnonymous, .hostName, .logLevel, .durability, .eventLoopThreads:
                 false
             default:
                 true
@@ -78,6 +79,8 @@ extension HubConfiguration {
                 return "trace, debug, info, notice, warning, error or critical (default: \(d.logLevel.rawValue))."
             case .durability:
                 return "process (survives kill -9) or power (survives power loss) (default: \(d.durability.rawValue))."
+            case .eventLoopThreads:
+                return "Network threads; 0 = one per CPU core (default: \(d.eventLoopThreads))."
             case .maxConnections: return "Open connections at most (default: \(l.maximumConnections))."
             case .maxPacketSize: return "Largest packet accepted, in bytes (default: \(l.maximumPacketSize))."
             case .maxUserProperties: return "User properties per packet at most (default: \(l.maximumUserProperties))."

@@ -43,6 +43,7 @@ extension HubConfiguration {
                 throw ValueProblem("must be one of \(DurabilityMode.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             durability = mode
+        case .eventLoopThreads: eventLoopThreads = try Self.integer(value, in: 0...1024)
         case .maxConnections: limits.maximumConnections = try Self.integer(value, in: 1...Int.max)
         case .maxPacketSize: limits.maximumPacketSize = try Self.integer(value, in: 1...Self.largestMQTTPacket)
         case .maxUserProperties: limits.maximumUserProperties = try Self.integer(value, in: 1...Int.max)

@@ -46,7 +46,7 @@ public struct MeridianServer: Service {
         let tls = try prepareTLS()
         let database = try openDatabase()
         let persistence = SQLiteBrokerPersistence(database: database)
-        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.effectiveEventLoopThreads)
         var broker: MQTTBroker?
         do {
             let authenticator = AnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous)

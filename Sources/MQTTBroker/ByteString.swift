@@ -42,3 +42,23 @@ extension String {
         ByteString(self) == ByteString(other)
     }
 }
+
+extension StringProtocol {
+    /// The `/`-separated levels of a topic name or filter, empty levels included, found by scanning the
+    /// UTF-8 bytes (String.split walks grapheme clusters, which is much slower and not what MQTT means).
+    func topicLevels() -> [SubSequence] {
+        var levels: [SubSequence] = []
+        let utf8 = self.utf8
+        var start = utf8.startIndex
+        var i = start
+        while i != utf8.endIndex {
+            if utf8[i] == UInt8(ascii: "/") {
+                levels.append(self[start..<i])
+                start = utf8.index(after: i)
+            }
+            i = utf8.index(after: i)
+        }
+        levels.append(self[start..<utf8.endIndex])
+        return levels
+    }
+}

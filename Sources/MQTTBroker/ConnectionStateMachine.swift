@@ -80,7 +80,8 @@ struct ConnectionStateMachine {
         case authenticating(Session)
         /// Authenticated; the broker is attaching the session (takeover of an older connection).
         case attaching(Session, Grant)
-        case connected(Connected)
+        /// Connected; the negotiated parameters live in `current`, mutated in place per packet.
+        case connected
         case closed
     }
 
@@ -125,6 +126,9 @@ struct ConnectionStateMachine {
 
     let limits: Limits
     private var state: State = .awaitingConnect
+    /// Set when `state` becomes `.connected`. Kept outside the enum so per-packet updates (keep-alive
+    /// clock, aliases) mutate it in place instead of copying it out of and back into the enum.
+    private var current: Connected?
     /// Set once CONNECT has been decoded, so errors are answered in the right protocol version.
     private(set) var version: MQTTProtocolVersion?
 
@@ -138,14 +142,14 @@ struct ConnectionStateMachine {
     var session: Session? {
         switch state {
         case .authenticating(let s), .attaching(let s, _): return s
-        case .connected(let c): return c.session
+        case .connected: return current?.session
         default: return nil
         }
     }
     var grant: Grant? {
         switch state {
         case .attaching(_, let g): return g
-        case .connected(let c): return c.grant
+        case .connected: return current?.grant
         default: return nil
         }
     }
@@ -252,7 +256,8 @@ struct ConnectionStateMachine {
     /// The broker attached the session; returns the CONNACK to send.
     mutating func sessionAttached(sessionPresent: Bool, now: NIODeadline) -> MQTTPacket? {
         guard case .attaching(let session, let grant) = state else { return nil }
-        state = .connected(Connected(session: session, grant: grant, lastPacketAt: now))
+        current = Connected(session: session, grant: grant, lastPacketAt: now)
+        state = .connected
         var props = MQTTProperties()
         if session.version == .v5 {
             if session.clientIDAssigned { props.assignedClientIdentifier = session.clientID }
@@ -291,16 +296,14 @@ struct ConnectionStateMachine {
             return protocolError("packet before CONNACK")
         case .closed:
             return .none
-        case .connected(var c):
-            c.lastPacketAt = now
-            let action = handle(packet, &c)
-            if case .connected = state { state = .connected(c) }
-            return action
+        case .connected:
+            current!.lastPacketAt = now
+            return handle(packet)
         }
     }
 
-    private mutating func handle(_ packet: MQTTPacket, _ c: inout Connected) -> Action {
-        let v5 = c.session.version == .v5
+    private mutating func handle(_ packet: MQTTPacket) -> Action {
+        let v5 = current!.session.version == .v5
         switch packet {
         case .connect:
             return protocolError("second CONNECT")  // M5
@@ -311,7 +314,7 @@ struct ConnectionStateMachine {
         case .pingReq:
             return .send(.pingResp)
         case .publish(let p):
-            return publishReceived(p, &c)
+            return publishReceived(p)
         case .pubAck(let a):
             return .outboundAck(.pubAck, packetID: a.packetID, reasonCode: a.reasonCode)
         case .pubRec(let a):
@@ -321,14 +324,14 @@ struct ConnectionStateMachine {
         case .pubRel(let a):
             return .releaseInbound(packetID: a.packetID)
         case .subscribe(let s):
-            return subscribeReceived(s, c)
+            return subscribeReceived(s)
         case .unsubscribe(let u):
             return .unsubscribe(packetID: u.packetID, filters: u.topicFilters)
         case .disconnect(let d):
             var newExpiry: UInt32?
             if v5, let requested = d.properties.sessionExpiryInterval {
                 // Raising a zero expiry at DISCONNECT is a protocol error. [MQTT-3.14.2-2] (M43)
-                if c.session.sessionExpiryInterval == 0 && requested != 0 {
+                if current!.session.sessionExpiryInterval == 0 && requested != 0 {
                     return protocolError("session expiry raised from 0 at DISCONNECT")
                 }
                 newExpiry = min(requested, limits.maximumSessionExpiryInterval)
@@ -338,10 +341,10 @@ struct ConnectionStateMachine {
         }
     }
 
-    private mutating func publishReceived(_ p: MQTTPublish, _ c: inout Connected) -> Action {
-        let v5 = c.session.version == .v5
+    private mutating func publishReceived(_ p: MQTTPublish) -> Action {
+        let v5 = current!.session.version == .v5
         // QoS above what this client was granted. (M18)
-        if p.qos > c.grant.maximumQoS {
+        if p.qos > current!.grant.maximumQoS {
             return disconnect(.qosNotSupported, v5: v5)
         }
         if p.retain && !limits.retainAvailable {
@@ -360,10 +363,10 @@ struct ConnectionStateMachine {
                 // [MQTT-3.3.2-8], [MQTT-3.3.2-9] (M32)
                 guard alias != 0, alias <= limits.topicAliasMaximum else { return disconnect(.topicAliasInvalid, v5: true) }
                 if topic.isEmpty {
-                    guard let mapped = c.aliases[alias] else { return protocolError("unknown topic alias") }
+                    guard let mapped = current!.aliases[alias] else { return protocolError("unknown topic alias") }
                     topic = mapped
                 } else {
-                    c.aliases[alias] = topic
+                    current!.aliases[alias] = topic
                 }
                 properties.topicAlias = nil
             }
@@ -375,7 +378,7 @@ struct ConnectionStateMachine {
             return refusePublish(p, .topicNameInvalid, v5: v5)
         }
         // `$SYS` is the broker's own; clients may not publish there (CVE-2018-12543 class).
-        if topic.utf8.first == UInt8(ascii: "$") && topic.hasPrefix("$SYS") || !c.grant.authorizer.mayPublish(to: topic) {
+        if topic.utf8.first == UInt8(ascii: "$") && topic.hasPrefix("$SYS") || !current!.grant.authorizer.mayPublish(to: topic) {
             return refusePublish(p, .notAuthorized, v5: v5)  // M28
         }
         if v5, properties.payloadFormatIndicator == 1 {
@@ -384,12 +387,12 @@ struct ConnectionStateMachine {
         }
         var expiresAt: NIODeadline?
         if let seconds = properties.messageExpiryInterval {
-            expiresAt = c.lastPacketAt + .seconds(Int64(seconds))
+            expiresAt = current!.lastPacketAt + .seconds(Int64(seconds))
             properties.messageExpiryInterval = nil
         }
         let message = ApplicationMessage(
             topic: topic, payload: p.payload, qos: p.qos, retain: p.retain, properties: properties,
-            expiresAt: expiresAt, originClientID: c.session.clientID)
+            expiresAt: expiresAt, originClientID: current!.session.clientID)
         return .route(message, packetID: p.packetID)
     }
 
@@ -407,8 +410,8 @@ struct ConnectionStateMachine {
         }
     }
 
-    private mutating func subscribeReceived(_ s: MQTTSubscribe, _ c: Connected) -> Action {
-        let v5 = c.session.version == .v5
+    private mutating func subscribeReceived(_ s: MQTTSubscribe) -> Action {
+        let v5 = current!.session.version == .v5
         let identifier = v5 ? s.properties.subscriptionIdentifiers.first : nil
         if identifier != nil && !limits.subscriptionIdentifiersAvailable {
             return disconnect(.subscriptionIdentifiersNotSupported, v5: true)
@@ -434,12 +437,12 @@ struct ConnectionStateMachine {
                 requests.append(SubscriptionRequest(filter: nil, options: sub.options, reasonCode: .wildcardSubscriptionsNotSupported))
                 continue
             }
-            guard c.grant.authorizer.maySubscribe(to: filter) else {
+            guard current!.grant.authorizer.maySubscribe(to: filter) else {
                 requests.append(SubscriptionRequest(filter: nil, options: sub.options, reasonCode: .notAuthorized))  // M27
                 continue
             }
             var options = sub.options
-            options.qos = min(options.qos, c.grant.maximumQoS)
+            options.qos = min(options.qos, current!.grant.maximumQoS)
             requests.append(SubscriptionRequest(filter: filter, options: options, reasonCode: MQTTReasonCode(options.qos.rawValue)))
         }
         return .subscribe(packetID: s.packetID, requests: requests, identifier: identifier)
@@ -450,7 +453,7 @@ struct ConnectionStateMachine {
     /// A decoding error on this connection's input.
     mutating func decodeFailed(_ error: MQTTCodecError) -> Action {
         switch state {
-        case .connected(let c) where c.session.version == .v5:
+        case .connected where current!.session.version == .v5:
             if error.packetConsumed, let id = error.packetID, let qos = error.publishQoS, qos != .atMostOnce {
                 // The stream is in sync: answer the bad PUBLISH and go on. (M15)
                 return .send(qos == .atLeastOnce
@@ -469,7 +472,7 @@ struct ConnectionStateMachine {
     /// Called when the keep-alive timer fires. Closes when nothing was received for 1.5 × keep-alive.
     /// [MQTT-3.1.2-22] (M37)
     mutating func keepAliveTimerFired(now: NIODeadline) -> Action {
-        guard case .connected(let c) = state, c.session.keepAlive > 0 else { return .none }
+        guard case .connected = state, let c = current, c.session.keepAlive > 0 else { return .none }
         let limit = TimeAmount.milliseconds(Int64(c.session.keepAlive) * 1500)
         guard now - c.lastPacketAt >= limit else { return .none }
         return disconnect(.keepAliveTimeout, v5: c.session.version == .v5)
@@ -477,16 +480,13 @@ struct ConnectionStateMachine {
 
     /// When the keep-alive timer should next fire.
     var nextKeepAliveCheck: NIODeadline? {
-        guard case .connected(let c) = state, c.session.keepAlive > 0 else { return nil }
+        guard case .connected = state, let c = current, c.session.keepAlive > 0 else { return nil }
         return c.lastPacketAt + .milliseconds(Int64(c.session.keepAlive) * 1500)
     }
 
     /// Records that bytes arrived (any packet resets the keep-alive clock).
     mutating func bytesReceived(now: NIODeadline) {
-        if case .connected(var c) = state {
-            c.lastPacketAt = now
-            state = .connected(c)
-        }
+        if case .connected = state { current!.lastPacketAt = now }
     }
 
     /// The CONNECT deadline passed. (M38)
@@ -504,8 +504,8 @@ struct ConnectionStateMachine {
     /// administrative action 0x98, slow consumer 0x97 …).
     mutating func serverDisconnect(_ code: MQTTReasonCode) -> Action {
         switch state {
-        case .connected(let c):
-            return disconnect(code, v5: c.session.version == .v5)
+        case .connected:
+            return disconnect(code, v5: current!.session.version == .v5)
         case .closed:
             return .none
         default:

@@ -98,7 +98,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if machine.isClosed { return }
-        if var c = cumulation {
+        // `take()` leaves the buffer uniquely referenced, so appending does not copy it (CoW).
+        if var c = cumulation.take() {
             c.writeBuffer(&bytes)
             cumulation = c
         } else {
@@ -148,14 +149,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             guard let packet else { break }
             handle(packet, context: context)
         }
-        if let c = cumulation {
-            if c.readableBytes == 0 {
-                cumulation = nil  // an idle connection holds no buffer
-            } else if c.readerIndex > 16 * 1024 && c.readerIndex > c.readableBytes {
-                var c = c
-                c.discardReadBytes()
-                cumulation = c
-            }
+        if var c = cumulation.take(), c.readableBytes > 0 {
+            // An idle connection holds no buffer; a mostly consumed one is compacted.
+            if c.readerIndex > 16 * 1024 && c.readerIndex > c.readableBytes { c.discardReadBytes() }
+            cumulation = c
         }
     }
 
@@ -338,7 +335,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     func send(_ packet: MQTTPacket, context: ChannelHandlerContext, version: MQTTProtocolVersion? = nil) {
         let version = version ?? machine.version ?? .v3_1_1
-        var buffer = output ?? context.channel.allocator.buffer(capacity: 256)
+        // `take()` keeps the buffer uniquely referenced while appending (no copy-on-write per packet).
+        var buffer = output.take() ?? context.channel.allocator.buffer(capacity: 256)
         do {
             try packet.encode(into: &buffer, version: version)
         } catch {

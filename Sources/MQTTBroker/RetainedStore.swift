@@ -15,7 +15,7 @@ struct RetainedStore {
     /// Returns false when storing a new topic was refused because `limit` is reached.
     @discardableResult
     mutating func set(_ topic: String, _ message: ApplicationMessage?, limit: Int = .max) -> Bool {
-        let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
+        let levels = topic.topicLevels()
         if let message {
             var node = root
             for level in levels {
@@ -56,7 +56,7 @@ struct RetainedStore {
 
     func message(for topic: String) -> ApplicationMessage? {
         var node = root
-        for level in topic.split(separator: "/", omittingEmptySubsequences: false) {
+        for level in topic.topicLevels() {
             guard let next = node.children[ByteString(level)] else { return nil }
             node = next
         }
@@ -66,7 +66,7 @@ struct RetainedStore {
     /// Retained messages whose topic matches `filter` (the filter proper, without `$share/`).
     /// Wildcards at the first level do not match `$` topics. [MQTT-4.7.2-1]
     func matching(_ filter: String) -> [ApplicationMessage] {
-        let levels = filter.split(separator: "/", omittingEmptySubsequences: false)
+        let levels = filter.topicLevels()
         var result: [ApplicationMessage] = []
         var stack: [(Node, Int)] = [(root, 0)]
         while let (node, depth) = stack.popLast() {

@@ -79,10 +79,15 @@ final class Session: Sendable {
     /// Queue limits, from the broker configuration.
     struct Limits: Sendable {
         /// Count limit. Offline: hard. Online: QoS 0 beyond it is dropped, QoS 1/2 is still accepted
-        /// (publishers are paused at this mark, so the overshoot is bounded by what they had already read).
+        /// (publishers were paused well before it, so the overshoot is bounded by one message each).
         var maximumMessages: Int
         /// Byte limit (payload + topic): hard for every message.
         var maximumBytes: Int
+        /// Publishers are paused from here, half the limit, so that each active publisher can still land
+        /// the message it is processing without pushing QoS 0 over the limit.
+        var highWaterMessages: Int { max(1, maximumMessages / 2) }
+        /// Paused publishers resume once the mailbox is back to a quarter of the limit.
+        var lowWaterMessages: Int { maximumMessages / 4 }
     }
 
     /// Appends a message for delivery.
@@ -124,7 +129,7 @@ final class Session: Sendable {
                 s.drainScheduled = true
                 schedule = s.owner
             }
-            let high = s.mailbox.count >= limits.maximumMessages || s.mailboxBytes * 2 >= limits.maximumBytes
+            let high = s.mailbox.count >= limits.highWaterMessages || s.mailboxBytes * 2 >= limits.maximumBytes
             // Register the publisher under the same lock the drain checks, so its wake-up cannot be missed.
             if high, let waiter { s.waiters[waiter.id] = waiter }
             return EnqueueOutcome(accepted: true, dropped: dropped, overHighWater: high, schedule: schedule)
@@ -165,7 +170,7 @@ extension Session {
                 batch.messages.append(first)
                 taken += 1
             }
-            if !s.waiters.isEmpty && s.mailbox.count <= limits.maximumMessages / 2 && s.mailboxBytes * 4 <= limits.maximumBytes {
+            if !s.waiters.isEmpty && s.mailbox.count <= limits.lowWaterMessages && s.mailboxBytes * 4 <= limits.maximumBytes {
                 batch.wake = Array(s.waiters.values)
                 s.waiters.removeAll()
             }

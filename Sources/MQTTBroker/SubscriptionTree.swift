@@ -76,7 +76,7 @@ struct SubscriptionTree {
         // Walk down remembering the path so empty nodes can be pruned bottom-up.
         var path: [(Node, Substring, Kind)] = []
         var node = root
-        for level in filter.filter.split(separator: "/", omittingEmptySubsequences: false) {
+        for level in filter.filter.topicLevels() {
             let next: Node?
             let kind: Kind
             switch level {
@@ -119,7 +119,7 @@ struct SubscriptionTree {
 
     private func node(for filter: String, create: Bool) -> Node? {
         var node = root
-        for level in filter.split(separator: "/", omittingEmptySubsequences: false) {
+        for level in filter.topicLevels() {
             switch level {
             case "+":
                 if node.plus == nil { guard create else { return nil }; node.plus = Node() }
@@ -146,7 +146,7 @@ struct SubscriptionTree {
     ///
     /// `isOnline` lets shared groups prefer members that are connected.
     mutating func match(_ topic: String, into result: inout [SubscriptionMatch], isOnline: (Session) -> Bool) {
-        let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
+        let levels = topic.topicLevels()
         // Topics starting with `$` are not matched by a leading wildcard. [MQTT-4.7.2-1]
         let dollar = topic.utf8.first == UInt8(ascii: "$")
         var stack: [(Node, Int)] = [(root, 0)]
