@@ -52,10 +52,11 @@ CONN_METRICS = [
 
 
 def load(path: Path) -> dict[str, dict]:
-    """Last RESULT per tag."""
-    out: dict[str, dict] = {}
+    """One RESULT per tag: the last one, or for a repeated latency scenario the run with the median p99
+    (its record gets "runs" and "p99_runs_us" so the report can show the spread)."""
+    runs: dict[str, list[dict]] = {}
     if not path.exists():
-        return out
+        return {}
     for line in path.read_text().splitlines():
         line = line.strip()
         if not line:
@@ -64,7 +65,17 @@ def load(path: Path) -> dict[str, dict]:
             r = json.loads(line)
         except json.JSONDecodeError:
             continue
-        out[r.get("tag", "?")] = r
+        runs.setdefault(r.get("tag", "?"), []).append(r)
+    out: dict[str, dict] = {}
+    for tag, rs in runs.items():
+        if len(rs) > 1 and all("lat_p99_us" in r for r in rs):
+            ordered = sorted(rs, key=lambda r: r["lat_p99_us"])
+            chosen = dict(ordered[len(ordered) // 2])
+            chosen["runs"] = len(rs)
+            chosen["p99_runs_us"] = [r["lat_p99_us"] for r in rs]
+            out[tag] = chosen
+        else:
+            out[tag] = rs[-1]
     return out
 
 
@@ -165,6 +176,14 @@ def scenario_table(tag: str, target: dict, peer: dict, tname: str, pname: str) -
         rate = f", offered {r.get('rate_target'):,.0f} msg/s" if r.get("rate_target") else ", as fast as possible"
         lines.append(f"{r.get('pubs', '?')} publishers → {r.get('subs', '?')} subscriber(s) ({r.get('sub_mode', '?')}), "
                      f"QoS {r.get('qos', '?')}, {r.get('payload', '?')} B payload{rate}; {r.get('sent', '?'):,} sent.")
+    for name, r in ((tname, t), (pname, p)):
+        if r.get("runs"):
+            spread = ", ".join(fmt(v, "us") for v in r.get("p99_runs_us", []))
+            lines.append(f"{name}: the run with the median p99 of {r['runs']} runs is shown (p99 per run: {spread}).")
+        if r.get("loss_pct", 0) > 0:
+            lines.append(f"⚠ {name} lost {r['loss_pct']:.3f} % of the messages it accepted "
+                         f"({'acknowledged with PUBACK' if r.get('qos') == 1 else 'QoS 0'}); its msg/s counts only "
+                         "what was delivered.")
     busy = [x.get("bg_busy_pct") for x in (t, p) if x.get("bg_busy_pct") is not None]
     if busy and max(busy) > 15:
         lines.append(f"⚠ the machine was {max(busy)} % busy before a run (other processes); figures are skewed.")

@@ -1,10 +1,6 @@
 import MQTTCodec
+import HubCore
 import NIOCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A message as the broker routes it: resolved topic (never an alias), payload, QoS and retain flag as
 /// published, and the properties that travel to subscribers.
@@ -69,14 +65,5 @@ public struct ApplicationMessage: Sendable, Hashable {
             copy.writeImmutableBuffer(payload)
             payload = copy
         }
-    }
-}
-
-/// Wall-clock helpers (persistence timestamps only; timers use the monotonic clock).
-public enum WallClock {
-    public static func nowMillis() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }

@@ -28,6 +28,15 @@ public struct ConnectRequest: Sendable {
     }
 }
 
+extension ConnectRequest: CustomStringConvertible {
+    /// Never prints the password or certificate bytes.
+    public var description: String {
+        "ConnectRequest(clientID: \(clientID), username: \(username == nil ? "none" : "<set>"), password: "
+            + (password == nil ? "none" : "<redacted>") + ", version: \(protocolVersion.rawValue), listener: \(listenerName), "
+            + "certificates: \(peerCertificateChainDER.count))"
+    }
+}
+
 /// Per-connection rights decided at CONNECT time.
 public protocol TopicAuthorizer: Sendable {
     func mayPublish(to topic: String) -> Bool

@@ -1,3 +1,4 @@
+import HubCore
 import Logging
 import MQTTCodec
 import NIOCore
@@ -365,7 +366,7 @@ final class BrokerCore: Sendable {
                 codes.append(.quotaExceeded)
                 continue
             }
-            tree.withLock { $0.insert(filter, subscriber: Subscriber(session: session, options: request.options, identifier: identifier)) }
+            tree.withLock { _ = $0.insert(filter, subscriber: Subscriber(session: session, options: request.options, identifier: identifier)) }
             codes.append(request.reasonCode)
             // Retained messages: not for shared subscriptions; Retain Handling 1 only for new ones. [MQTT-3.8.4-4]
             guard filter.shareName == nil, configuration.retainAvailable else { continue }

@@ -23,7 +23,7 @@ public final class InMemoryBrokerPersistence: BrokerPersistence {
 
     public func write(_ batch: PersistenceBatch) async throws {
         contents.withLock { c in
-            for id in batch.deletedSessions.map { ByteString($0) } where c.sessions.removeValue(forKey: id) != nil {
+            for id in batch.deletedSessions.map({ ByteString($0) }) where c.sessions.removeValue(forKey: id) != nil {
                 c.sessionOrder.removeAll { $0 == id }
             }
             for s in batch.upsertedSessions {

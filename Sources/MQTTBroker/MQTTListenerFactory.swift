@@ -44,11 +44,9 @@ struct MQTTListenerFactory {
             try sync.addHandler(NIOSSLServerHandler(context: context, customVerificationCallback: certificates.callback))
             try sync.addHandler(MQTTConnectionHandler(core: core, listenerName: name, clientCertificates: certificates))
         case .webSocket(let paths, let tls):
-            var certificates: PresentedClientCertificates?
-            if let tls {
-                let recorder = PresentedClientCertificates()
-                certificates = recorder
-                try sync.addHandler(NIOSSLServerHandler(context: tls, customVerificationCallback: recorder.callback))
+            let certificates = tls.map { _ in PresentedClientCertificates() }
+            if let tls, let certificates {
+                try sync.addHandler(NIOSSLServerHandler(context: tls, customVerificationCallback: certificates.callback))
             }
             let fallback = HTTPFallbackHandler(webSocketPaths: paths)
             let upgrader = NIOWebSocketServerUpgrader(

@@ -1,3 +1,4 @@
+import HubCore
 import DequeModule
 import MQTTCodec
 import NIOCore

@@ -27,6 +27,7 @@ struct HubConfigurationTests {
         #expect(c.hostName == "localhost")
         #expect(c.logLevel == .info)
         #expect(c.durability == .process)
+        #expect(c.eventLoopThreads == 0 && c.effectiveEventLoopThreads >= 1)
         #expect(c.configFile == nil)
         #expect(c.limits == BrokerConfiguration())
         #expect(c.brokerConfiguration.allowAnonymous == false)
@@ -38,7 +39,7 @@ struct HubConfigurationTests {
             Key.allCases.map(\.rawValue) == [
                 "config", "data-dir", "bind", "plain-bind", "mqtt-port", "mqtts-port", "http-port", "https-port",
                 "tls-cert", "tls-key", "allow-anonymous", "host-name", "log-level", "durability",
-                "max-connections", "max-packet-size", "max-user-properties", "connect-timeout", "receive-maximum",
+                "event-loop-threads", "max-connections", "max-packet-size", "max-user-properties", "connect-timeout", "receive-maximum",
                 "topic-alias-maximum", "maximum-qos", "max-subscriptions-per-session", "max-topic-levels",
                 "max-queued-messages", "max-queued-bytes", "max-session-expiry", "max-keep-alive",
                 "max-retained-messages", "persistence-flush-interval",

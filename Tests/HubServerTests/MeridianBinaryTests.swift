@@ -50,7 +50,7 @@ struct MeridianBinaryTests {
         defer { dir.remove() }
         let ports = try await FreePorts.pick(4)
         let log = dir.appending("meridian.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: MeridianBinary.path!)
         process.arguments = [

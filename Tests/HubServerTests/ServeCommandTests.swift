@@ -11,6 +11,7 @@ struct ServeCommandTests {
             "serve", "--data-dir", "/tmp/m", "--bind", "::", "--plain-bind", "127.0.0.9", "--mqtt-port", "0",
             "--mqtts-port", "1", "--http-port", "2", "--https-port", "3", "--tls-cert", "c.pem", "--tls-key", "k.pem",
             "--allow-anonymous", "--host-name", "hub", "--log-level", "trace", "--durability", "power",
+            "--event-loop-threads", "3",
             "--max-connections", "10", "--max-packet-size", "2048", "--max-user-properties", "4",
             "--connect-timeout", "1.5", "--receive-maximum", "20", "--topic-alias-maximum", "0", "--maximum-qos", "1",
             "--max-subscriptions-per-session", "5", "--max-topic-levels", "6", "--max-queued-messages", "7",
@@ -24,6 +25,7 @@ struct ServeCommandTests {
         #expect(c.mqttPort == 0 && c.mqttsPort == 1 && c.httpPort == 2 && c.httpsPort == 3)
         #expect(c.tlsCertificatePath == "c.pem" && c.tlsKeyPath == "k.pem")
         #expect(c.allowAnonymous && c.hostName == "hub" && c.logLevel == .trace && c.durability == .power)
+        #expect(c.eventLoopThreads == 3 && c.effectiveEventLoopThreads == 3)
         #expect(c.limits.maximumConnections == 10 && c.limits.maximumPacketSize == 2048)
         #expect(c.limits.maximumUserProperties == 4 && c.limits.connectTimeoutSeconds == 1.5)
         #expect(c.limits.receiveMaximum == 20 && c.limits.topicAliasMaximum == 0 && c.limits.maximumQoS == .atLeastOnce)
