@@ -168,12 +168,16 @@ final class BrokerCore: Sendable {
     ) {
         var endNow = false
         var stillOwner = false
+        var waiters: [ConnectionHandle] = []
         sessions.withLock { dict in
             session.state.withLock { s in
                 if let outbound, !s.ended { s.parked = outbound }
                 guard s.owner === handle else { return }
                 stillOwner = true
                 s.owner = nil
+                // Nobody drains an offline mailbox: publishers paused on it must not wait for that.
+                waiters = Array(s.waiters.values)
+                s.waiters.removeAll()
                 s.drainScheduled = false
                 s.drainBlocked = false
                 s.lastSeenMillis = WallClock.nowMillis()
@@ -193,6 +197,7 @@ final class BrokerCore: Sendable {
             if stillOwner { session.online.store(false, ordering: .relaxed) }
         }
         if endNow { sessionEnded(session) }
+        for w in waiters { w.execute { $0.resumeReading() } }
 
         // The Will. [MQTT-3.1.2-8], [MQTT-3.1.3-9], 5.0 §3.1.2.5
         guard let will = params.will, reason == .abnormal || reason == .disconnectWithWill else {
@@ -278,14 +283,17 @@ final class BrokerCore: Sendable {
 
     /// Cleans up after a session ended: subscriptions out of the tree, persisted copy deleted.
     private func sessionEnded(_ session: Session) {
-        let subs = session.state.withLock { s -> [Session.Subscription] in
+        let (subs, waiters) = session.state.withLock { s -> ([Session.Subscription], [ConnectionHandle]) in
             let subs = Array(s.subscriptions.values)
+            let waiters = Array(s.waiters.values)
             s.subscriptions.removeAll()
             s.mailbox.removeAll()
             s.mailboxBytes = 0
             s.parked = SessionOutbound()
-            return subs
+            s.waiters.removeAll()
+            return (subs, waiters)
         }
+        for w in waiters { w.execute { $0.resumeReading() } }
         if !subs.isEmpty {
             tree.withLock { t in
                 for sub in subs { t.remove(sub.filter, session: session) }

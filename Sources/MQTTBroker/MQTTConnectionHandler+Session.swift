@@ -209,6 +209,9 @@ extension MQTTConnectionHandler {
 
     private func keepAliveFired() {
         guard let context else { return }
+        // While backpressure keeps us from reading, the client's PINGREQs sit unread in the socket:
+        // silence is ours, not the client's.
+        if readPaused { machine.bytesReceived(now: context.eventLoop.now) }
         let action = machine.keepAliveTimerFired(now: context.eventLoop.now)
         if case .none = action {
             scheduleKeepAlive()

@@ -238,4 +238,26 @@ struct BrokerLimitTests {
         }
         #expect(h.broker.statistics.snapshot().messagesDropped == 0)
     }
+
+    @Test("a publisher paused by a stalled subscriber resumes when that subscriber disconnects")
+    func pausedPublisherResumesOnSubscriberLoss() async throws {
+        let h = try await harness { $0.maximumQueuedMessages = 20 }
+        defer { Task { await h.shutdown() } }
+        let sub = try await h.client(.v3_1_1)
+        try await sub.connect(clientID: "stalled")
+        try await sub.subscribe("flood", qos: .atLeastOnce)
+        let pub = try await h.client(.v3_1_1)
+        try await pub.connect(clientID: "pub")
+        let total = 300
+        for i in 1...total {
+            try await pub.send(.publish(MQTTPublish(topic: "flood", payload: ByteBuffer(string: "\(i)"), qos: .atLeastOnce, packetID: UInt16(i))))
+        }
+        var acks = 0
+        while let p = try? await pub.receive(timeout: .milliseconds(300)) { if case .pubAck = p { acks += 1 } }
+        #expect(acks < total)
+        #expect(h.broker.statistics.snapshot().publishersPaused > 0)
+        await sub.drop()  // clean session: it ends, and nobody will drain its queue
+        while acks < total, let p = try? await pub.receive(timeout: .seconds(3)) { if case .pubAck = p { acks += 1 } }
+        #expect(acks == total)
+    }
 }
