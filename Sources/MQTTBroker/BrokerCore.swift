@@ -238,15 +238,11 @@ final class BrokerCore: Sendable {
             expiresAt = group.any().now + .seconds(Int64(seconds))
             props.messageExpiryInterval = nil
         }
-        var payload = will.payload
-        if payload.capacity > payload.readableBytes * 2 + 64 {
-            var copy = ByteBufferAllocator().buffer(capacity: payload.readableBytes)
-            copy.writeImmutableBuffer(payload)
-            payload = copy
-        }
-        return ApplicationMessage(
-            topic: will.topic, payload: payload, qos: will.qos, retain: will.retain, properties: props,
+        var message = ApplicationMessage(
+            topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties: props,
             expiresAt: expiresAt, originClientID: clientID)
+        message.compactPayload()  // it may wait out a Will Delay: do not pin the CONNECT's read buffer
+        return message
     }
 
     /// Starts the session's expiry clock (no-op for 0, which ends at disconnect, and for "never").
