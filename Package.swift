@@ -51,6 +51,23 @@ let package = Package(
         .target(name: "HubCore"),
         .target(name: "HubStorage", dependencies: ["HubCore"]),
         .target(
+            name: "HubAuth",
+            dependencies: [
+                "HubCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .target(
+            name: "HubRegistry",
+            dependencies: [
+                "HubCore", "HubStorage", "HubAuth",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "HubStorageSQLite",
             dependencies: [
                 "HubCore",
@@ -104,6 +121,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        .testTarget(name: "HubCoreTests", dependencies: ["HubCore"]),
         .testTarget(
             name: "MQTTCodecTests",
             dependencies: [

@@ -73,32 +73,16 @@ struct MQTTListenerFactory {
     }
 }
 
-/// Chooses the WebSocket subprotocol: `mqtt` (MQTT 5.0 §6 / 3.1.1 §6), or `mqttv3.1` for old clients.
+/// Chooses the WebSocket subprotocol for an upgrade request on one of `paths`.
 enum WebSocketSubprotocol {
     /// Headers to answer the upgrade with, or nil to refuse it (wrong path, or only foreign subprotocols).
     static func negotiate(_ head: HTTPRequestHead, paths: [String]) -> HTTPHeaders? {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        guard paths.contains(path) else { return nil }
-        let offered = head.headers["Sec-WebSocket-Protocol"]
-            .flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: " \t").lowercased() }
-        var headers = HTTPHeaders()
-        if offered.contains("mqtt") {
-            headers.add(name: "Sec-WebSocket-Protocol", value: "mqtt")
-        } else if offered.contains("mqttv3.1") {
-            headers.add(name: "Sec-WebSocket-Protocol", value: "mqttv3.1")
-        } else if !offered.isEmpty {
+        guard paths.contains(path), let chosen = MQTTBroker.webSocketSubprotocol(offered: head.headers["Sec-WebSocket-Protocol"]) else {
             return nil
         }
+        var headers = HTTPHeaders()
+        if !chosen.isEmpty { headers.add(name: "Sec-WebSocket-Protocol", value: chosen) }
         return headers
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> Substring {
-        var s = self
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return s
     }
 }
