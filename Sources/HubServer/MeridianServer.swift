@@ -105,7 +105,7 @@ public struct MeridianServer: Service {
         } else {
             let outcome = try DevelopmentCA.ensure(
                 files: DevelopmentCA.Files(dataDirectory: configuration.dataDirectory),
-                hostName: configuration.hostName)
+                hostName: configuration.hostName, aliases: configuration.hostAliases)
             if outcome.createdCA { logger.notice("created a development CA in \(outcome.files.directory)") }
             if let reason = outcome.issuedServerCertificate {
                 logger.info("issued a development server certificate (\(reason))")
