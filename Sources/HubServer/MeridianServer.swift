@@ -1,4 +1,5 @@
 import Foundation
+import HubHTTPAPI
 import HubStorage
 import HubStorageSQLite
 import Logging
@@ -16,11 +17,13 @@ import ServiceLifecycle
 ///    is enabled;
 /// 3. the SQLite database `<data-dir>/meridian.sqlite` and the broker's persistence on it;
 /// 4. one event loop per core, the broker, `broker.start()`;
-/// 5. the enabled listeners, one log line each, then `meridian ready`.
+/// 5. the enabled listeners, one log line each, then `meridian ready`: MQTT and MQTT over TLS are the
+///    broker's; HTTP and HTTPS are HubHTTPAPI's `HTTPListener`s (REST API and MQTT over WebSockets).
 ///
 /// It then waits for graceful shutdown (SIGTERM or SIGINT when run by `run(configuration:logger:)`),
-/// and stops in reverse: `broker.shutdown()` (closes listeners, flushes sessions), then persistence,
-/// the database and the event loop group. A failure at any step cleans up what was started and
+/// and stops in reverse: the HTTP listeners stop accepting, `broker.shutdown()` (closes its listeners
+/// and every MQTT connection, WebSocket ones included, flushes sessions), the HTTP listeners finish,
+/// then persistence, the database and the event loop group. A failure at any step cleans up what was started and
 /// throws a `HubServerError` whose message is one line for stderr.
 public struct MeridianServer: Service {
     public let configuration: HubConfiguration
@@ -55,25 +58,51 @@ public struct MeridianServer: Service {
                 authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger)
             try await newBroker.start()
             broker = newBroker
-            for plan in configuration.listenerPlan {
-                let bound: MQTTBoundListener
-                do {
-                    bound = try await newBroker.bind(plan.listenerConfiguration(tls: tls))
-                } catch {
-                    throw HubServerError.cannotListen(error, listener: plan)
+            // HTTP listeners run as child tasks; they stop on graceful shutdown (inherited from our
+            // ServiceGroup), once the broker has closed their MQTT-over-WebSocket connections.
+            try await withThrowingTaskGroup(of: Void.self) { httpListeners in
+                for plan in configuration.listenerPlan {
+                    let port: Int
+                    do {
+                        port = try await bind(plan, broker: newBroker, tls: tls, group: eventLoopGroup, tasks: &httpListeners)
+                    } catch {
+                        throw HubServerError.cannotListen(error, listener: plan)
+                    }
+                    logger.info("\(plan.logLine(boundPort: port))")
                 }
-                logger.info("\(plan.logLine(boundPort: bound.localAddress.port ?? plan.port))")
+                logger.info("meridian ready")
+                // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
+                try? await gracefulShutdown()
+                logger.info("meridian shutting down")
+                await newBroker.shutdown()
+                try await httpListeners.waitForAll()
             }
-            logger.info("meridian ready")
-            // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
-            try? await gracefulShutdown()
-            logger.info("meridian shutting down")
         } catch {
             await stop(broker: broker, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
             throw error
         }
-        await stop(broker: broker, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
+        await stop(broker: nil, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
         logger.info("meridian stopped")
+    }
+
+    /// Binds one listener: the broker's own for MQTT and MQTT over TLS; an `HTTPListener` (REST API and
+    /// MQTT over WebSockets) started in `tasks` for HTTP and HTTPS. Returns the bound port.
+    private func bind(
+        _ plan: ListenerPlan, broker: MQTTBroker, tls: NIOSSLContext?, group: any EventLoopGroup,
+        tasks: inout ThrowingTaskGroup<Void, any Error>
+    ) async throws -> Int {
+        guard let paths = plan.kind.webSocketPaths else {
+            let bound = try await broker.bind(plan.listenerConfiguration(tls: tls)!)
+            return bound.localAddress.port ?? plan.port
+        }
+        var settings = HTTPListener.Configuration(
+            name: plan.name, host: plan.host, port: plan.port, tls: plan.kind.needsTLS ? tls : nil, webSocketPaths: paths)
+        settings.ipFilter = configuration.ipFilter
+        let listener = HTTPListener(
+            configuration: settings, router: ServiceAPI.makeEmptyRouter(webSocketPaths: paths, logger: logger), broker: broker,
+            eventLoopGroup: group, logger: logger)
+        tasks.addTask { try await listener.run() }
+        return try await listener.bound().port ?? plan.port
     }
 
     private func stop(
