@@ -1,4 +1,5 @@
 import Foundation
+import HubCore
 import HubStorage
 import HubStorageSQLite
 import Logging
@@ -52,7 +53,8 @@ public struct MeridianServer: Service {
             let authenticator = AnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous)
             let newBroker = MQTTBroker(
                 configuration: configuration.brokerConfiguration, persistence: persistence,
-                authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger)
+                authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger,
+                admission: Self.admission(configuration.ipFilter))
             try await newBroker.start()
             broker = newBroker
             for plan in configuration.listenerPlan {
@@ -91,6 +93,15 @@ public struct MeridianServer: Service {
             try await eventLoopGroup.shutdownGracefully()
         } catch {
             logger.error("stopping the event loops failed: \(error)")
+        }
+    }
+
+    /// The IP filter as an accept-time check on client addresses (nil when there are no rules).
+    static func admission(_ filter: IPFilter) -> (@Sendable (SocketAddress?) -> Bool)? {
+        guard !filter.isEmpty else { return nil }
+        return { address in
+            guard let bytes = address.flatMap(IPAddressBytes.bytes(of:)) else { return filter.defaultAllow }
+            return filter.allows(bytes)
         }
     }
 

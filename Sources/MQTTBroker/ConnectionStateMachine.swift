@@ -68,10 +68,7 @@ struct ConnectionStateMachine {
     }
 
     /// Per-connection rights and QoS ceiling, decided by the authenticator.
-    struct Grant: Sendable {
-        var authorizer: any TopicAuthorizer
-        var maximumQoS: MQTTQoS
-    }
+    typealias Grant = ConnectGrant
 
     private enum State {
         /// Waiting for CONNECT; anything else closes the connection without an answer (M4).
@@ -247,8 +244,9 @@ struct ConnectionStateMachine {
         case .reject(let code):
             state = .closed
             return .sendAndClose(.connAck(MQTTConnAck(sessionPresent: false, reasonCode: code)))
-        case .accept(let authorizer, let maxQoS):
-            state = .attaching(session, Grant(authorizer: authorizer, maximumQoS: min(maxQoS, limits.maximumQoS)))
+        case .accept(var grant):
+            grant.maximumQoS = min(grant.maximumQoS, limits.maximumQoS)
+            state = .attaching(session, grant)
             return .none
         }
     }
