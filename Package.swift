@@ -61,6 +61,15 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HubAccess",
+            dependencies: [
+                "HubCore", "HubAuth", "HubRegistry", "MQTTBroker", "MQTTCodec",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "HubRegistry",
             dependencies: [
                 "HubCore", "HubStorage", "HubAuth",
