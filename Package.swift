@@ -131,6 +131,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore"]),
+        .testTarget(name: "HubAccessTests", dependencies: ["HubAccess", "HubCore", "HubAuth", "HubRegistry", "MQTTBroker", "HubTestKit"]),
         .testTarget(
             name: "MQTTCodecTests",
             dependencies: [
