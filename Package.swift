@@ -49,7 +49,10 @@ let package = Package(
         ),
         // MARK: domain and storage
         .target(name: "HubCore"),
-        .target(name: "HubStorage", dependencies: ["HubCore"]),
+        .target(
+            name: "HubStorage",
+            dependencies: ["HubCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "HubAuth",
             dependencies: [
@@ -74,6 +77,8 @@ let package = Package(
             dependencies: [
                 "HubCore", "HubStorage", "HubAuth",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .target(
@@ -121,6 +126,8 @@ let package = Package(
         .target(
             name: "HubTestKit",
             dependencies: [
+                "HubCore",
+                "HubStorage",
                 "MQTTCodec",
                 "MQTTBroker",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -132,6 +139,7 @@ let package = Package(
         ),
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore"]),
         .testTarget(name: "HubAccessTests", dependencies: ["HubAccess", "HubCore", "HubAuth", "HubRegistry", "MQTTBroker", "HubTestKit"]),
+        .testTarget(name: "HubStorageTests", dependencies: ["HubCore", "HubStorage", "HubTestKit"]),
         .testTarget(
             name: "MQTTCodecTests",
             dependencies: [
@@ -151,9 +159,21 @@ let package = Package(
         .testTarget(
             name: "HubStorageSQLiteTests",
             dependencies: [
-                "HubStorage", "HubStorageSQLite", "MQTTBroker", "MQTTCodec", "HubTestKit",
+                "HubCore", "HubStorage", "HubStorageSQLite", "MQTTBroker", "MQTTCodec", "HubTestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "HubRegistryTests",
+            dependencies: [
+                "HubCore", "HubStorage", "HubStorageSQLite", "HubRegistry", "HubAuth", "HubTestKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
         .testTarget(
