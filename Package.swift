@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: protocol
@@ -98,6 +99,9 @@ let package = Package(
             name: "HubServer",
             dependencies: [
                 "HubCore",
+                "HubAccess",
+                "HubAuth",
+                "HubRegistry",
                 "HubStorage",
                 "MQTTBroker",
                 "HubStorageSQLite",
@@ -117,6 +121,12 @@ let package = Package(
             name: "HubCLI",
             dependencies: [
                 "HubServer",
+                "HubAuth",
+                "HubCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -42,6 +42,9 @@ public struct MeridianServer: Service {
         try await group.run()
     }
 
+    /// Every feature's migrations, in order. Never reorder: append.
+    public static let migrations = SQLiteBrokerPersistence.migrations + SQLiteRegistrySchema.migrations
+
     public func run() async throws {
         try prepareDataDirectory()
         let tls = try prepareTLS()
@@ -150,7 +153,7 @@ public struct MeridianServer: Service {
         let path = SQLiteDatabase.path(inDataDirectory: configuration.dataDirectory)
         do {
             return try SQLiteDatabase(
-                path: path, durability: configuration.durability, migrations: SQLiteBrokerPersistence.migrations,
+                path: path, durability: configuration.durability, migrations: Self.migrations,
                 logger: logger)
         } catch {
             throw HubServerError(.storage, "cannot open the database: \(error.message)")
