@@ -221,6 +221,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             return
         }
         perform(machine.packetReceived(packet, now: now), context: context)
+        if machine.authorizationDenials > 0 {
+            core.statistics.authorizationDenials.wrappingAdd(machine.authorizationDenials, ordering: .relaxed)
+            machine.authorizationDenials = 0
+        }
     }
 
     // MARK: - Actions

@@ -99,4 +99,30 @@ struct BrokerSecurityHooksTests {
         // 3.1.1 has no 0x9F: the return code is 0x03 Server unavailable, decoded as serverUnavailable.
         #expect(codes.suffix(2).allSatisfy { $0 == (version == .v5 ? .connectionRateExceeded : .serverUnavailable) })
     }
+
+    struct DenySecrets: TopicAuthorizer {
+        func mayPublish(to topic: String) -> Bool { !topic.hasPrefix("secret") }
+        func maySubscribe(to filter: MQTTTopicFilter) -> Bool { !filter.filter.hasPrefix("secret") }
+    }
+    struct DenyingAuthenticator: BrokerAuthenticator {
+        func authenticate(_ request: ConnectRequest) async -> ConnectDecision { decideImmediately(request)! }
+        func decideImmediately(_ request: ConnectRequest) -> ConnectDecision? { .accept(authorizer: DenySecrets(), maximumQoS: .atLeastOnce) }
+    }
+
+    @Test("topic rights: refused publishes (PUBACK 0x87) and subscriptions (SUBACK 0x87) are counted; 3.1.1 is closed")
+    func authorizationDenials() async throws {
+        let h = BrokerHarness(authenticator: DenyingAuthenticator())
+        try await h.start()
+        defer { Task { await h.shutdown() } }
+        let c = try await h.client()
+        try await c.connect(clientID: "rights")
+        #expect(try await c.publish("secret/x", "no", qos: .atLeastOnce) == .notAuthorized)
+        #expect(try await c.subscribe("secret/#").reasonCodes == [.notAuthorized])
+        #expect(try await c.publish("open/x", "yes", qos: .atLeastOnce) == .success)
+        let v3 = try await h.client(.v3_1_1)
+        try await v3.connect(clientID: "rights3")
+        try await v3.send(.publish(MQTTPublish(topic: "secret/y", payload: ByteBuffer(), qos: .atLeastOnce, packetID: 1)))
+        #expect(try await v3.waitForClose().isEmpty)
+        #expect(h.broker.statistics.snapshot().authorizationDenials == 3)
+    }
 }
