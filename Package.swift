@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // swift-configuration support is not used (settings are read by HubServer), so its trait stays off.
@@ -52,7 +53,10 @@ let package = Package(
         ),
         // MARK: domain and storage
         .target(name: "HubCore"),
-        .target(name: "HubStorage", dependencies: ["HubCore"]),
+        .target(
+            name: "HubStorage",
+            dependencies: ["HubCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "HubAuth",
             dependencies: [
@@ -64,10 +68,21 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HubAccess",
+            dependencies: [
+                "HubCore", "HubAuth", "HubRegistry", "MQTTBroker", "MQTTCodec",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "HubRegistry",
             dependencies: [
                 "HubCore", "HubStorage", "HubAuth",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .target(
@@ -105,6 +120,9 @@ let package = Package(
             name: "HubServer",
             dependencies: [
                 "HubCore",
+                "HubAccess",
+                "HubAuth",
+                "HubRegistry",
                 "HubStorage",
                 "MQTTBroker",
                 "HubStorageSQLite",
@@ -125,6 +143,12 @@ let package = Package(
             name: "HubCLI",
             dependencies: [
                 "HubServer",
+                "HubAuth",
+                "HubCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -134,6 +158,8 @@ let package = Package(
         .target(
             name: "HubTestKit",
             dependencies: [
+                "HubCore",
+                "HubStorage",
                 "MQTTCodec",
                 "MQTTBroker",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,6 +170,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore"]),
+        .testTarget(name: "HubAccessTests", dependencies: ["HubAccess", "HubCore", "HubAuth", "HubRegistry", "MQTTBroker", "HubTestKit"]),
+        .testTarget(name: "HubStorageTests", dependencies: ["HubCore", "HubStorage", "HubTestKit"]),
         .testTarget(
             name: "MQTTCodecTests",
             dependencies: [
@@ -163,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "HubStorageSQLiteTests",
             dependencies: [
-                "HubStorage", "HubStorageSQLite", "MQTTBroker", "MQTTCodec", "HubTestKit",
+                "HubCore", "HubStorage", "HubStorageSQLite", "MQTTBroker", "MQTTCodec", "HubTestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -182,6 +210,18 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "HubRegistryTests",
+            dependencies: [
+                "HubCore", "HubStorage", "HubStorageSQLite", "HubRegistry", "HubAuth", "HubTestKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
         .testTarget(

@@ -145,10 +145,11 @@ public struct HubConfiguration: Sendable, Hashable {
     /// The defaults.
     public init() {}
 
-    /// What the broker is built with: the limits plus `allow-anonymous`.
+    /// What the broker is built with: the limits plus `allow-anonymous` and `connect-rate`.
     public var brokerConfiguration: BrokerConfiguration {
         var configuration = limits
         configuration.allowAnonymous = allowAnonymous
+        configuration.connectRatePerSecond = connectRate
         return configuration
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HubCore
 import HubHTTPAPI
 import HubStorage
 import HubStorageSQLite
@@ -44,6 +45,9 @@ public struct MeridianServer: Service {
         try await group.run()
     }
 
+    /// Every feature's migrations, in order. Never reorder: append.
+    public static let migrations = SQLiteBrokerPersistence.migrations + SQLiteRegistrySchema.migrations
+
     public func run() async throws {
         try prepareDataDirectory()
         let tls = try prepareTLS()
@@ -55,7 +59,8 @@ public struct MeridianServer: Service {
             let authenticator = AnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous)
             let newBroker = MQTTBroker(
                 configuration: configuration.brokerConfiguration, persistence: persistence,
-                authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger)
+                authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger,
+                admission: Self.admission(configuration.ipFilter))
             try await newBroker.start()
             broker = newBroker
             // HTTP listeners run as child tasks; they stop on graceful shutdown (inherited from our
@@ -123,6 +128,15 @@ public struct MeridianServer: Service {
         }
     }
 
+    /// The IP filter as an accept-time check on client addresses (nil when there are no rules).
+    static func admission(_ filter: IPFilter) -> (@Sendable (SocketAddress?) -> Bool)? {
+        guard !filter.isEmpty else { return nil }
+        return { address in
+            guard let bytes = address.flatMap(IPAddressBytes.bytes(of:)) else { return filter.defaultAllow }
+            return filter.allows(bytes)
+        }
+    }
+
     // MARK: - steps before the broker (testable without it)
 
     /// The shared server context for the TLS listeners, or nil when none is enabled.
@@ -168,7 +182,7 @@ public struct MeridianServer: Service {
         let path = SQLiteDatabase.path(inDataDirectory: configuration.dataDirectory)
         do {
             return try SQLiteDatabase(
-                path: path, durability: configuration.durability, migrations: SQLiteBrokerPersistence.migrations,
+                path: path, durability: configuration.durability, migrations: Self.migrations,
                 logger: logger)
         } catch {
             throw HubServerError(.storage, "cannot open the database: \(error.message)")

@@ -34,6 +34,33 @@ public protocol RegistryStore: Sendable {
     /// Records a connection state change (and activity time) without touching the etag, as Azure does.
     /// Unknown identities are ignored.
     func recordConnectionState(_ identity: IdentityID, _ state: ConnectionState, at time: Timestamp) async throws(StorageError)
+
+    /// Records many connection state changes at once (the registry's write-behind flush), in order; like
+    /// `recordConnectionState` for each, but a backend may apply them in one transaction. The default
+    /// implementation calls `recordConnectionState` for each record.
+    func recordConnectionStates(_ records: [ConnectionStateRecord]) async throws(StorageError)
+}
+
+extension RegistryStore {
+    public func recordConnectionStates(_ records: [ConnectionStateRecord]) async throws(StorageError) {
+        for record in records {
+            try await recordConnectionState(record.identity, record.state, at: record.time)
+        }
+    }
+}
+
+/// One connection state change of a device or module, as written behind by the registry.
+public struct ConnectionStateRecord: Hashable, Sendable {
+    public var identity: IdentityID
+    public var state: ConnectionState
+    /// When it changed; stored as both the connection state's update time and the last activity time.
+    public var time: Timestamp
+
+    public init(identity: IdentityID, state: ConnectionState, time: Timestamp) {
+        self.identity = identity
+        self.state = state
+        self.time = time
+    }
 }
 
 /// Counts for `GET /statistics/devices`.

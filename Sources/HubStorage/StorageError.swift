@@ -9,7 +9,7 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     /// breaking exhaustive `switch`es in callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: Sendable, Hashable {
-            case notFound, conflict, duplicate, unavailable, diskFull, corrupt
+            case notFound, conflict, duplicate, unavailable, diskFull, corrupt, insecure
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -28,6 +28,9 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let diskFull = Code(.diskFull)
         /// Stored data is damaged or not what this version of Meridian wrote.
         public static let corrupt = Code(.corrupt)
+        /// A file holding secrets (the master key) is readable or writable by other users, so the hub
+        /// refuses to use it until its permissions are fixed (reliability plan S10).
+        public static let insecure = Code(.insecure)
 
         public var description: String {
             switch base {
@@ -37,6 +40,7 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
             case .unavailable: "unavailable"
             case .diskFull: "disk full"
             case .corrupt: "corrupt"
+            case .insecure: "insecure"
             }
         }
     }

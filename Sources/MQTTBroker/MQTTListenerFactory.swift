@@ -20,7 +20,11 @@ struct MQTTListenerFactory {
             .childChannelOption(
                 ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 64 * 1024))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                if let admission = core.admission, !admission(channel.remoteAddress) {
+                    // Refused by the IP filter: closed before a byte is read.
+                    return channel.eventLoop.makeFailedFuture(AdmissionRefused())
+                }
+                return channel.eventLoop.makeCompletedFuture {
                     try Self.configure(channel, transport: transport, name: name, core: core)
                 }
             }
@@ -44,3 +48,6 @@ struct MQTTListenerFactory {
         }
     }
 }
+
+/// A connection refused at accept time by the broker's admission check.
+struct AdmissionRefused: Error {}
