@@ -66,9 +66,19 @@ public final class HTTPListener: Service, Sendable {
         let (events, sink) = AsyncStream<Result<SocketAddress, any Error>>.makeStream()
         self.events = events
         self.eventSink = sink
+        self.application = Self.makeApplication(
+            configuration: configuration, router: router, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger,
+            onBound: { sink.yield(.success($0)) })
+    }
+
+    /// The Hummingbird application of a listener (tests run it with HummingbirdTesting's `.live`).
+    static func makeApplication(
+        configuration: Configuration, router: Router<APIRequestContext>, broker: MQTTBroker, eventLoopGroup: any EventLoopGroup,
+        logger: Logger, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+    ) -> Application<RouterResponder<APIRequestContext>> {
         var quiet = logger
         if quiet.logLevel < .notice { quiet.logLevel = .notice }
-        self.application = Application(
+        return Application(
             router: router,
             server: HTTPServerBuilder { responder in
                 HTTPServerChannel(responder: responder, configuration: configuration, broker: broker)
@@ -76,7 +86,7 @@ public final class HTTPListener: Service, Sendable {
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), backlog: configuration.backlog, reuseAddress: true),
             onServerRunning: { channel in
-                if let address = channel.localAddress { sink.yield(.success(address)) }
+                if let address = channel.localAddress { onBound(address) }
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: quiet)

@@ -49,10 +49,13 @@ struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             if !configuration.ipFilter.isEmpty {
-                guard let address = channel.remoteAddress?.addressBytes, configuration.ipFilter.allows(address) else {
+                // Same rule as the broker's admission: an address we cannot read falls to the default.
+                let filter = configuration.ipFilter
+                let allowed = channel.remoteAddress?.addressBytes.map(filter.allows) ?? filter.defaultAllow
+                guard allowed else {
                     logger.debug("connection refused by the IP filter", metadata: ["listener": "\(configuration.name)"])
                     channel.close(promise: nil)
-                    throw ChannelError.inputClosed
+                    throw IPFilterRefusal()
                 }
             }
             let sync = channel.pipeline.syncOperations
@@ -154,6 +157,9 @@ struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
         return headers
     }
 }
+
+/// A connection refused at accept time by the IP filter.
+struct IPFilterRefusal: Error {}
 
 extension SocketAddress {
     /// The IP address as 4 or 16 bytes (nil for a Unix domain socket).
