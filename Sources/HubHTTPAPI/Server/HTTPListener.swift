@@ -71,6 +71,16 @@ public final class HTTPListener: Service, Sendable {
             onBound: { sink.yield(.success($0)) })
     }
 
+    /// A listener serving `api` (or, without one, only MQTT over WebSockets, with JSON 404s elsewhere).
+    public convenience init(
+        configuration: Configuration, api: ServiceAPI?, broker: MQTTBroker, eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) {
+        let router =
+            api?.makeRouter(webSocketPaths: configuration.webSocketPaths)
+            ?? ServiceAPI.makeEmptyRouter(webSocketPaths: configuration.webSocketPaths, logger: logger)
+        self.init(configuration: configuration, router: router, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger)
+    }
+
     /// The Hummingbird application of a listener (tests run it with HummingbirdTesting's `.live`).
     static func makeApplication(
         configuration: Configuration, router: Router<APIRequestContext>, broker: MQTTBroker, eventLoopGroup: any EventLoopGroup,
