@@ -1,6 +1,11 @@
 import Crypto
-import FoundationEssentials
 import HubCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // [UInt8]: ContiguousBytes for HMAC
+#else
+import Foundation
+#endif
 
 /// A parsed `SharedAccessSignature sr=…&sig=…&se=…[&skn=…]` token (Azure IoT Hub §1.1).
 ///
