@@ -39,8 +39,8 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
         /// Case-insensitive (ASCII) lookup, as the Azure SDKs do.
         init?<S: StringProtocol>(matching name: S) {
             let folded = ASCII.lowercased(name)
-            guard let key = Self.allCases.first(where: { ASCII.lowercased($0.rawValue).elementsEqual(folded) }) else { return nil }
-            self = key
+            guard let match = Self.allCases.first(where: { ASCII.lowercased($0.rawValue).elementsEqual(folded) }) else { return nil }
+            self = match
         }
     }
 

@@ -6,7 +6,12 @@ import HubCore
 /// `$iothub/twin/PATCH/properties/desired/#` and `$iothub/methods/POST/#`. Nothing else.
 ///
 /// Ids in topics are compared byte for byte with the identity: the level must be exactly the id
-/// (device ids may contain `.`, `$`, `%`, `+`, `#`…; no decoding, no case folding).
+/// (device ids may contain `.`, `$`, `%`…; no decoding, no case folding).
+///
+/// Azure allows `+` and `#` in ids, but in MQTT they are wildcards: the C2D filter of a device named
+/// `+` would be `devices/+/messages/devicebound/#`, which matches *every* device's C2D topic. So no
+/// topic or filter containing `+` or `#` outside the `#` that ends an allowed filter is ever granted;
+/// such identities must get C2D some other way than a wildcard-capable subscription.
 public struct DeviceTopicRights: Sendable, Hashable {
     public var identity: IdentityID
     public init(identity: IdentityID) { self.identity = identity }
@@ -17,12 +22,14 @@ public struct DeviceTopicRights: Sendable, Hashable {
     /// - `$iothub/twin/GET/?{query}` and `$iothub/twin/PATCH/properties/reported/?{query}`;
     /// - `$iothub/methods/res/{status}/?{query}`, `{status}` an optionally negative decimal of up to
     ///   10 digits;
-    /// where `{query}` has a non-empty `$rid` parameter and no `/`, `+` or `#`. No topic with NUL.
+    /// where `{query}` has a non-empty `$rid` parameter and no `/`. No topic with NUL, `+` or `#`
+    /// (not valid topic names [MQTT-4.7.1-1]), so an identity whose id has `+` or `#` publishes
+    /// `$iothub` requests only.
     public func mayPublish(_ topic: String) -> Bool {
         let bytes = topic.utf8
-        guard !bytes.contains(0) else { return false }
+        guard !bytes.contains(where: { $0 == 0 || $0 == 0x2B || $0 == 0x23 }) else { return false }
         if let rest = bytes.dropPrefix(ownPrefix.utf8), let rest = rest.dropPrefix("messages/events".utf8) {
-            return rest.isEmpty || (rest.first == UInt8(ascii: "/") && !rest.contains { $0 == 0x2B || $0 == 0x23 })
+            return rest.isEmpty || rest.first == UInt8(ascii: "/")
         }
         if let query = bytes.dropPrefix("$iothub/twin/GET/?".utf8) {
             return Self.isRequestQuery(query)
@@ -43,8 +50,12 @@ public struct DeviceTopicRights: Sendable, Hashable {
     /// Exactly these filters, nothing narrower or wider: `devices/{d}/messages/devicebound/#` (devices
     /// only: cloud modules get no C2D, and `…/modules/{m}/inputs/#` belongs to IoT Edge),
     /// `$iothub/twin/res/#`, `$iothub/twin/PATCH/properties/desired/#`, `$iothub/methods/POST/#`.
+    /// A device whose id contains `+` or `#` gets no C2D filter (see the type's note).
     public func maySubscribe(_ filter: String) -> Bool {
-        if identity.module == nil, filter.utf8Equals("devices/\(identity.device.rawValue)/messages/devicebound/#") {
+        let device = identity.device.rawValue
+        if identity.module == nil, !device.utf8.contains(where: { $0 == 0x2B || $0 == 0x23 }),
+            filter.utf8Equals("devices/\(device)/messages/devicebound/#")
+        {
             return true
         }
         return Self.sharedFilters.contains { filter.utf8Equals($0) }
@@ -61,9 +72,9 @@ public struct DeviceTopicRights: Sendable, Hashable {
         return "devices/\(identity.device.rawValue)/"
     }
 
-    /// `k=v&…` with a non-empty `$rid`, no `/` and no wildcard characters.
+    /// `k=v&…` with a non-empty `$rid` and no `/`.
     static func isRequestQuery(_ query: Substring.UTF8View) -> Bool {
-        guard !query.contains(where: { $0 == 0x2F || $0 == 0x2B || $0 == 0x23 }) else { return false }
+        guard !query.contains(UInt8(ascii: "/")) else { return false }
         return query.split(separator: UInt8(ascii: "&")).contains { parameter in
             guard let value = parameter.dropPrefix("$rid=".utf8) else { return false }
             return !value.isEmpty

@@ -66,7 +66,7 @@ public enum PasswordHasher {
         guard let stored = StoredHash(hash),
             let derived = derive(password: password, salt: stored.salt, parameters: stored.parameters, length: stored.hash.count)
         else { return false }
-        return SymmetricKey(data: derived) == SymmetricKey(data: stored.hash)
+        return SymmetricKey(data: derived) == SymmetricKey(data: stored.hash)  // constant-time: SymmetricKey == is safeCompare
     }
 
     /// scrypt through swift-crypto's `_CryptoExtras` (BoringSSL's `EVP_PBE_scrypt`); nil if it fails.
@@ -88,12 +88,12 @@ public enum PasswordHasher {
             let fields = text.split(separator: "$", omittingEmptySubsequences: false)
             // "", "scrypt", "ln=…,r=…,p=…", salt, hash
             guard fields.count == 5, fields[0].isEmpty, fields[1].utf8Equals("scrypt") else { return nil }
-            let assignments = fields[2].split(separator: ",", omittingEmptySubsequences: false)
-            guard assignments.count == 3 else { return nil }
+            let settings = fields[2].split(separator: ",", omittingEmptySubsequences: false)
+            guard settings.count == 3 else { return nil }
             var numbers: [Int] = []
-            for (assignment, name) in zip(assignments, ["ln=", "r=", "p="]) {
-                guard assignment.utf8.starts(with: name.utf8) else { return nil }
-                let digits = assignment.dropFirst(name.utf8.count)
+            for (setting, name) in zip(settings, ["ln=", "r=", "p="]) {
+                guard setting.utf8.starts(with: name.utf8) else { return nil }
+                let digits = setting.dropFirst(name.utf8.count)
                 guard (1...3).contains(digits.utf8.count), digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(digits) else {
                     return nil
                 }

@@ -61,8 +61,9 @@ public struct SASValidator: Sendable {
             }
             return .policy(name: found.name)
         }
-        for (index, key) in keys.enumerated() where token.isSigned(by: key) {
-            return .identityKey(primary: index == 0)
+        for (index, candidate) in keys.enumerated() where token.isSigned(by: candidate) {
+            let isPrimary = index == 0
+            return .identityKey(primary: isPrimary)
         }
         throw SASError(.invalidSignature)
     }
