@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: protocol
@@ -64,6 +65,15 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HubAccess",
+            dependencies: [
+                "HubCore", "HubAuth", "HubRegistry", "MQTTBroker", "MQTTCodec",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "HubRegistry",
             dependencies: [
                 "HubCore", "HubStorage", "HubAuth",
@@ -89,6 +99,9 @@ let package = Package(
             name: "HubServer",
             dependencies: [
                 "HubCore",
+                "HubAccess",
+                "HubAuth",
+                "HubRegistry",
                 "HubStorage",
                 "MQTTBroker",
                 "HubStorageSQLite",
@@ -108,6 +121,12 @@ let package = Package(
             name: "HubCLI",
             dependencies: [
                 "HubServer",
+                "HubAuth",
+                "HubCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -129,6 +148,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore"]),
+        .testTarget(name: "HubAccessTests", dependencies: ["HubAccess", "HubCore", "HubAuth", "HubRegistry", "MQTTBroker", "HubTestKit"]),
         .testTarget(name: "HubStorageTests", dependencies: ["HubCore", "HubStorage", "HubTestKit"]),
         .testTarget(
             name: "MQTTCodecTests",

@@ -38,6 +38,12 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Key.logLevel.rawValue), help: help(.logLevel)) var logLevel: String?
     @Option(name: .customLong(Key.durability.rawValue), help: help(.durability)) var durability: String?
     @Option(name: .customLong(Key.eventLoopThreads.rawValue), help: help(.eventLoopThreads)) var eventLoopThreads: Int?
+    @Option(name: .customLong(Key.hostAliases.rawValue), help: help(.hostAliases)) var hostAliases: [String] = []
+    @Option(name: .customLong(Key.ipFilter.rawValue), help: help(.ipFilter)) var ipFilter: [String] = []
+    @Option(name: .customLong(Key.ownerKey.rawValue), help: help(.ownerKey)) var ownerKey: String?
+    @Option(name: .customLong(Key.masterKey.rawValue), help: help(.masterKey)) var masterKey: String?
+    @Option(name: .customLong(Key.connectRate.rawValue), help: help(.connectRate)) var connectRate: Int?
+    @Option(name: .customLong(Key.registryRate.rawValue), help: help(.registryRate)) var registryRate: Int?
 
     @Option(name: .customLong(Key.maxConnections.rawValue), help: help(.maxConnections)) var maxConnections: Int?
     @Option(name: .customLong(Key.maxPacketSize.rawValue), help: help(.maxPacketSize)) var maxPacketSize: Int?
@@ -93,6 +99,13 @@ public struct ServeCommand: AsyncParsableCommand {
         add(.logLevel, logLevel)
         add(.durability, durability)
         add(.eventLoopThreads, eventLoopThreads)
+        if !hostAliases.isEmpty { flags.append(.init(.hostAliases, .array(hostAliases.map { .string($0) }))) }
+        if !ipFilter.isEmpty { flags.append(.init(.ipFilter, .array(ipFilter.map { .string($0) }))) }
+        let environment = ProcessInfo.processInfo.environment
+        add(.ownerKey, ownerKey ?? environment["MERIDIAN_OWNER_KEY"])
+        add(.masterKey, masterKey ?? environment["MERIDIAN_MASTER_KEY"])
+        add(.connectRate, connectRate)
+        add(.registryRate, registryRate)
         add(.maxConnections, maxConnections)
         add(.maxPacketSize, maxPacketSize)
         add(.maxUserProperties, maxUserProperties)

@@ -60,7 +60,7 @@ enum ConfigFile {
         case .double: .double(value.double ?? .nan)
         case .bool: .bool(value.bool ?? false)
         case .table: value.table.map { .table(entries(of: $0)) } ?? .unsupported("a table")
-        case .array: .unsupported("an array")
+        case .array: value.array.map { .array($0.map { convert($0) }) } ?? .unsupported("an array")
         case .date, .time, .dateTime: .unsupported("a date or time")
         }
     }
@@ -102,7 +102,10 @@ enum ConfigFile {
     private static func convert(_ node: Node, path: String, prefix: String) throws(HubServerError) -> ConfigValue {
         switch node {
         case .mapping(let mapping): return .table(try entries(of: mapping, path: path, prefix: prefix))
-        case .sequence: return .unsupported("a list")
+        case .sequence(let sequence):
+            var items: [ConfigValue] = []
+            for item in sequence { items.append(try convert(item, path: path, prefix: prefix)) }
+            return .array(items)
         case .scalar(let scalar):
             // `Tag.name` is internal in Yams 5; the description is the tag's name.
             switch Tag.Name(rawValue: node.tag.description) {

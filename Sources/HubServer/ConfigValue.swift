@@ -6,6 +6,8 @@ public enum ConfigValue: Sendable, Hashable {
     case bool(Bool)
     /// A nested table (TOML) or map (YAML), in file order.
     case table([ConfigEntry])
+    /// An array (TOML) or list (YAML); repeated flags give one too.
+    case array([ConfigValue])
     /// Anything else (an array, a date, null); the payload names its type for error messages.
     case unsupported(String)
 
@@ -18,6 +20,7 @@ public enum ConfigValue: Sendable, Hashable {
         case .double: "a number"
         case .bool: "a boolean"
         case .table: "a table"
+        case .array: "a list"
         case .unsupported(let type): type
         }
     }

@@ -52,7 +52,7 @@ public enum DevelopmentCA {
 
     /// Loads the development CA and server certificate in `files`, creating or renewing what is needed.
     public static func ensure(
-        files: Files, hostName: String, now: Date = Date()
+        files: Files, hostName: String, aliases: [String] = [], now: Date = Date()
     ) throws(HubServerError) -> Outcome {
         do {
             // The data directory too, if missing: it holds the keys' directory and must not be 0755.
@@ -62,7 +62,7 @@ public enum DevelopmentCA {
             throw HubServerError(.tlsMaterial, "cannot create \(files.directory): \(SecureFile.describe(error))")
         }
         let (ca, caKey, createdCA) = try loadOrCreateCA(files, now: now)
-        let required = requiredNames(hostName: hostName)
+        let required = requiredNames(hostNames: [hostName] + aliases)
         var reason: String?
         var server: (certificate: Certificate, key: P256.Signing.PrivateKey)?
         switch loadServerCertificate(files) {
@@ -100,9 +100,9 @@ public enum DevelopmentCA {
         return Outcome(material: material, files: files, createdCA: createdCA, issuedServerCertificate: reason)
     }
 
-    /// `standardNames` plus the host name.
-    static func requiredNames(hostName: String) -> Set<SubjectName> {
-        Set((standardNames + [hostName]).map(SubjectName.init))
+    /// `standardNames` plus the hub's names.
+    static func requiredNames(hostNames: [String]) -> Set<SubjectName> {
+        Set((standardNames + hostNames).map(SubjectName.init))
     }
 
     /// A DNS name or an IP address, as it appears in a subject alternative name.

@@ -21,6 +21,10 @@ extension HubConfiguration {
         case logLevel = "log-level"
         case durability
         case eventLoopThreads = "event-loop-threads"
+        case hostAliases = "host-aliases"
+        case ipFilter = "ip-filter"
+        case ownerKey = "owner-key"
+        case masterKey = "master-key"
         // [limits]
         case maxConnections = "max-connections"
         case maxPacketSize = "max-packet-size"
@@ -37,12 +41,15 @@ extension HubConfiguration {
         case maxKeepAlive = "max-keep-alive"
         case maxRetainedMessages = "max-retained-messages"
         case persistenceFlushInterval = "persistence-flush-interval"
+        case connectRate = "connect-rate"
+        case registryRate = "registry-rate"
 
         /// Whether the key lives in the `[limits]` table of a config file.
         public var isLimit: Bool {
             switch self {
             case .config, .dataDir, .bind, .plainBind, .mqttPort, .mqttsPort, .httpPort, .httpsPort, .tlsCert,
-                .tlsKey, .allowAnonymous, .hostName, .logLevel, .durability, .eventLoopThreads:
+                .tlsKey, .allowAnonymous, .hostName, .logLevel, .durability, .eventLoopThreads, .hostAliases, .ipFilter,
+                .ownerKey, .masterKey:
                 false
             default:
                 true
@@ -79,6 +86,14 @@ extension HubConfiguration {
                 return "trace, debug, info, notice, warning, error or critical (default: \(d.logLevel.rawValue))."
             case .durability:
                 return "process (survives kill -9) or power (survives power loss) (default: \(d.durability.rawValue))."
+            case .hostAliases:
+                return "More names of the hub, accepted in SAS tokens and put in the development certificate; repeatable (default: none)."
+            case .ipFilter:
+                return "Client address rule, 'allow CIDR' or 'deny CIDR', first match wins, others allowed; repeatable (default: none)."
+            case .ownerKey:
+                return "Base64 primary key for the iothubowner policy, for scripted set-ups; also MERIDIAN_OWNER_KEY (default: generated)."
+            case .masterKey:
+                return "Base64 key that encrypts stored device keys; also MERIDIAN_MASTER_KEY (default: <data-dir>/master.key)."
             case .eventLoopThreads:
                 return "Network threads; 0 = one per CPU core (default: \(d.eventLoopThreads))."
             case .maxConnections: return "Open connections at most (default: \(l.maximumConnections))."
@@ -104,6 +119,10 @@ extension HubConfiguration {
                 return "Retained messages kept at most (default: \(l.maximumRetainedMessages))."
             case .persistenceFlushInterval:
                 return "Seconds between persistence flushes (default: \(Self.format(l.persistenceFlushInterval)))."
+            case .connectRate:
+                return "New MQTT connections per second, hub-wide (bursts of 5 s allowed); 0 = unlimited (default: \(d.connectRate))."
+            case .registryRate:
+                return "Registry REST operations per minute, hub-wide; 0 = unlimited (default: \(d.registryRate))."
             }
         }
 
@@ -114,6 +133,9 @@ extension HubConfiguration {
             case .bind, .plainBind: "address"
             case .mqttPort, .mqttsPort, .httpPort, .httpsPort: "port"
             case .hostName: "name"
+            case .hostAliases: "name"
+            case .ipFilter: "rule"
+            case .ownerKey, .masterKey: "base64"
             case .logLevel: "level"
             case .durability: "mode"
             case .allowAnonymous: "bool"

@@ -1,4 +1,5 @@
 import Foundation
+import HubCore
 import HubStorage
 import Logging
 import MQTTCodec
@@ -44,6 +45,32 @@ extension HubConfiguration {
             }
             durability = mode
         case .eventLoopThreads: eventLoopThreads = try Self.integer(value, in: 0...1024)
+        case .hostAliases:
+            hostAliases = try Self.stringList(value)
+            for alias in hostAliases where !Self.isValidHostName(alias) {
+                throw ValueProblem("must be DNS names or IP addresses")
+            }
+        case .ipFilter:
+            var rules: [IPFilter.Rule] = []
+            for text in try Self.stringList(value) {
+                guard let rule = IPFilter.parseRule(text) else {
+                    throw ValueProblem("must be rules like 'allow 10.0.0.0/8' or 'deny 0.0.0.0/0'")
+                }
+                rules.append(rule)
+            }
+            ipFilter = IPFilter(rules: rules)
+        case .ownerKey:
+            guard case .string(let text) = value, let key = try? SharedAccessKey(base64: text) else {
+                throw ValueProblem("must be a base64 key of 16 to 64 bytes")
+            }
+            ownerKey = key
+        case .masterKey:
+            guard case .string(let text) = value, let bytes = Base64.decode(text), bytes.count == 32 else {
+                throw ValueProblem("must be 32 bytes in base64")
+            }
+            masterKey = bytes
+        case .connectRate: connectRate = try Self.integer(value, in: 0...1_000_000)
+        case .registryRate: registryRate = try Self.integer(value, in: 0...10_000_000)
         case .maxConnections: limits.maximumConnections = try Self.integer(value, in: 1...Int.max)
         case .maxPacketSize: limits.maximumPacketSize = try Self.integer(value, in: 1...Self.largestMQTTPacket)
         case .maxUserProperties: limits.maximumUserProperties = try Self.integer(value, in: 1...Int.max)
@@ -89,6 +116,21 @@ extension HubConfiguration {
             throw ValueProblem("must be a positive number of seconds, got \(seconds)")
         }
         return seconds
+    }
+
+    /// A list of strings; a single string counts as a list of one.
+    private static func stringList(_ value: ConfigValue) throws(ValueProblem) -> [String] {
+        switch value {
+        case .string(let s): return [s]
+        case .array(let items):
+            var out: [String] = []
+            for item in items {
+                guard case .string(let s) = item else { throw ValueProblem("must be a list of strings") }
+                out.append(s)
+            }
+            return out
+        default: throw ValueProblem("must be a list of strings, got \(value.typeDescription)")
+        }
     }
 
     private static func bool(_ value: ConfigValue) throws(ValueProblem) -> Bool {

@@ -1,3 +1,4 @@
+import HubCore
 import HubStorage
 import Logging
 import NIOCore
@@ -77,6 +78,33 @@ public struct HubConfiguration: Sendable, Hashable {
     /// fsync (`synchronous=FULL`), at the cost of a sync per commit.
     public var durability: DurabilityMode = .process
 
+    /// `host-aliases`: further names clients may use for the hub. SAS tokens naming any of them (or
+    /// `host-name`) are accepted, and the development server certificate covers them. Default: none.
+    public var hostAliases: [String] = []
+
+    /// Every name of the hub: `host-name` first, then the aliases.
+    public var hostNames: [String] { [hostName] + hostAliases.filter { $0 != hostName } }
+
+    /// `ip-filter`: ordered `allow CIDR` / `deny CIDR` rules applied to every listener at accept time; the
+    /// first rule containing the client's address decides; unmatched clients are allowed. Default: none.
+    public var ipFilter = IPFilter()
+
+    /// `owner-key` (or env `MERIDIAN_OWNER_KEY`): the iothubowner policy's primary key, instead of a
+    /// generated one, for scripted set-ups. Never logged. Default: generated at first start.
+    public var ownerKey: SharedAccessKey?
+
+    /// `master-key` (or env `MERIDIAN_MASTER_KEY`): 32 bytes (base64) that encrypt stored device and policy
+    /// keys. Default: `<data-dir>/master.key`, created with mode 0600 at first start.
+    public var masterKey: [UInt8]?
+
+    /// `connect-rate` (limits): new MQTT connections accepted per second hub-wide (token bucket with a
+    /// burst of 5 s worth); over it, CONNACK 0x9F (3.1.1: 0x03). 0 = unlimited. Default 2,000.
+    public var connectRate = 2000
+
+    /// `registry-rate` (limits): registry REST operations per minute hub-wide; over it, HTTP 429 with
+    /// Retry-After. 0 = unlimited. Default 6,000.
+    public var registryRate = 6000
+
     /// `event-loop-threads`: threads running network I/O and MQTT routing (SwiftNIO event loops).
     /// 0 (default) = one per CPU core. One thread avoids cross-thread hand-offs (lowest latency at light
     /// load); one per core gives the highest throughput.
@@ -117,10 +145,11 @@ public struct HubConfiguration: Sendable, Hashable {
     /// The defaults.
     public init() {}
 
-    /// What the broker is built with: the limits plus `allow-anonymous`.
+    /// What the broker is built with: the limits plus `allow-anonymous` and `connect-rate`.
     public var brokerConfiguration: BrokerConfiguration {
         var configuration = limits
         configuration.allowAnonymous = allowAnonymous
+        configuration.connectRatePerSecond = connectRate
         return configuration
     }
 

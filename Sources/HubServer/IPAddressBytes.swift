@@ -1,3 +1,4 @@
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -20,5 +21,12 @@ enum IPAddressBytes {
             return withUnsafeBytes(of: &v6) { Array($0) }
         }
         return nil
+    }
+}
+
+extension IPAddressBytes {
+    /// The bytes of a socket's IP address; nil for Unix sockets.
+    static func bytes(of address: SocketAddress) -> [UInt8]? {
+        address.ipAddress.flatMap(parse)
     }
 }

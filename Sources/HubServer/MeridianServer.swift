@@ -1,4 +1,5 @@
 import Foundation
+import HubCore
 import HubStorage
 import HubStorageSQLite
 import Logging
@@ -41,6 +42,9 @@ public struct MeridianServer: Service {
         try await group.run()
     }
 
+    /// Every feature's migrations, in order. Never reorder: append.
+    public static let migrations = SQLiteBrokerPersistence.migrations + SQLiteRegistrySchema.migrations
+
     public func run() async throws {
         try prepareDataDirectory()
         let tls = try prepareTLS()
@@ -52,7 +56,8 @@ public struct MeridianServer: Service {
             let authenticator = AnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous)
             let newBroker = MQTTBroker(
                 configuration: configuration.brokerConfiguration, persistence: persistence,
-                authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger)
+                authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger,
+                admission: Self.admission(configuration.ipFilter))
             try await newBroker.start()
             broker = newBroker
             for plan in configuration.listenerPlan {
@@ -94,6 +99,15 @@ public struct MeridianServer: Service {
         }
     }
 
+    /// The IP filter as an accept-time check on client addresses (nil when there are no rules).
+    static func admission(_ filter: IPFilter) -> (@Sendable (SocketAddress?) -> Bool)? {
+        guard !filter.isEmpty else { return nil }
+        return { address in
+            guard let bytes = address.flatMap(IPAddressBytes.bytes(of:)) else { return filter.defaultAllow }
+            return filter.allows(bytes)
+        }
+    }
+
     // MARK: - steps before the broker (testable without it)
 
     /// The shared server context for the TLS listeners, or nil when none is enabled.
@@ -105,7 +119,7 @@ public struct MeridianServer: Service {
         } else {
             let outcome = try DevelopmentCA.ensure(
                 files: DevelopmentCA.Files(dataDirectory: configuration.dataDirectory),
-                hostName: configuration.hostName)
+                hostName: configuration.hostName, aliases: configuration.hostAliases)
             if outcome.createdCA { logger.notice("created a development CA in \(outcome.files.directory)") }
             if let reason = outcome.issuedServerCertificate {
                 logger.info("issued a development server certificate (\(reason))")
@@ -139,7 +153,7 @@ public struct MeridianServer: Service {
         let path = SQLiteDatabase.path(inDataDirectory: configuration.dataDirectory)
         do {
             return try SQLiteDatabase(
-                path: path, durability: configuration.durability, migrations: SQLiteBrokerPersistence.migrations,
+                path: path, durability: configuration.durability, migrations: Self.migrations,
                 logger: logger)
         } catch {
             throw HubServerError(.storage, "cannot open the database: \(error.message)")

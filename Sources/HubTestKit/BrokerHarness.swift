@@ -10,12 +10,24 @@ import NIOPosix
 public final class BrokerHarness: Sendable {
     public let configuration: BrokerConfiguration
     public let persistence: any BrokerPersistence
+    let authenticator: (any BrokerAuthenticator)?
+    let observer: (any BrokerObserver)?
+    let admission: (@Sendable (SocketAddress?) -> Bool)?
     let group: MultiThreadedEventLoopGroup
     private let state: NIOLockedValueBox<(broker: MQTTBroker, port: Int)?>
 
-    public init(configuration: BrokerConfiguration = BrokerHarness.defaultConfiguration(), persistence: any BrokerPersistence = InMemoryBrokerPersistence()) {
+    public init(
+        configuration: BrokerConfiguration = BrokerHarness.defaultConfiguration(),
+        persistence: any BrokerPersistence = InMemoryBrokerPersistence(),
+        authenticator: (any BrokerAuthenticator)? = nil,
+        observer: (any BrokerObserver)? = nil,
+        admission: (@Sendable (SocketAddress?) -> Bool)? = nil
+    ) {
         self.configuration = configuration
         self.persistence = persistence
+        self.authenticator = authenticator
+        self.observer = observer
+        self.admission = admission
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         self.state = NIOLockedValueBox(nil)
     }
@@ -36,8 +48,8 @@ public final class BrokerHarness: Sendable {
         logger.logLevel = .warning
         let broker = MQTTBroker(
             configuration: configuration, persistence: persistence,
-            authenticator: AnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous),
-            eventLoopGroup: group, logger: logger)
+            authenticator: authenticator ?? AnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous),
+            eventLoopGroup: group, logger: logger, observer: observer, admission: admission)
         try await broker.start()
         let bound = try await broker.bind(MQTTListenerConfiguration(name: "mqtt", host: "127.0.0.1", port: port, transport: .tcp))
         state.withLockedValue { $0 = (broker, bound.localAddress.port!) }

@@ -51,12 +51,53 @@ public struct AllowAllAuthorizer: TopicAuthorizer {
     public func maySubscribe(to filter: MQTTTopicFilter) -> Bool { true }
 }
 
+/// What an accepted client may do, and for how long.
+public struct ConnectGrant: Sendable {
+    /// The client's topic rights.
+    public var authorizer: any TopicAuthorizer
+    /// The highest QoS it may use (Azure device connections get 1; QoS 2 then closes the connection).
+    public var maximumQoS: MQTTQoS
+    /// How long the credential stays valid (a SAS token's expiry): the broker closes the connection
+    /// then (5.0: DISCONNECT 0xA0 Maximum connect time). nil = no limit.
+    public var validFor: Duration?
+    /// Who the client is, for logs (never a secret): `device dev1`, `user alice`, `anonymous`.
+    public var principal: String
+    /// Whatever the authenticator needs later to re-check this connection (`MQTTBroker.revalidate`) or
+    /// to report it to observers; opaque to the broker.
+    public var context: (any Sendable)?
+
+    public init(
+        authorizer: any TopicAuthorizer, maximumQoS: MQTTQoS, validFor: Duration? = nil, principal: String = "anonymous",
+        context: (any Sendable)? = nil
+    ) {
+        self.authorizer = authorizer
+        self.maximumQoS = maximumQoS
+        self.validFor = validFor
+        self.principal = principal
+        self.context = context
+    }
+}
+
 /// The outcome of authentication.
 public enum ConnectDecision: Sendable {
-    /// Accept, with the client's rights and the highest QoS it may use (Azure device connections get 1).
-    case accept(authorizer: any TopicAuthorizer, maximumQoS: MQTTQoS)
+    /// Accept with these rights.
+    case accept(ConnectGrant)
     /// Refuse with a 5.0 reason code (mapped to a 3.1.1 return code for older clients).
     case reject(MQTTReasonCode)
+
+    /// Accept with `authorizer` and `maximumQoS`, no expiry.
+    public static func accept(authorizer: any TopicAuthorizer, maximumQoS: MQTTQoS) -> ConnectDecision {
+        .accept(ConnectGrant(authorizer: authorizer, maximumQoS: maximumQoS))
+    }
+}
+
+/// Told when clients come and go (the registry records connection state from it). Called on event
+/// loops: keep it quick and non-blocking.
+public protocol BrokerObserver: Sendable {
+    /// A client finished CONNECT (CONNACK sent).
+    func clientConnected(clientID: String, grant: ConnectGrant)
+    /// A client that had connected is gone (any reason).
+    func clientDisconnected(clientID: String, grant: ConnectGrant)
 }
 
 /// Decides who may connect. Called once per CONNECT, off the event loop's hot path.

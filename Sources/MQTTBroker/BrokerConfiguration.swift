@@ -50,6 +50,9 @@ public struct BrokerConfiguration: Sendable, Hashable {
     public var persistenceFlushInterval: Double = 1.0
     /// Longest client identifier accepted, in UTF-8 bytes (longer ones get 0x85 / 3.1.1 0x02).
     public var maximumClientIDLength: Int = 256
+    /// New connections (CONNECT packets) accepted per second, hub-wide, with a burst of five seconds'
+    /// worth; over it, CONNACK 0x9F Connection rate exceeded (3.1.1: 0x03). 0 = unlimited.
+    public var connectRatePerSecond: Int = 0
     /// Accept clients that send no credentials (development).
     public var allowAnonymous: Bool = false
 

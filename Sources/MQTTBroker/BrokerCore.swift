@@ -16,6 +16,12 @@ final class BrokerCore: Sendable {
     let decoderConfiguration: MQTTDecoderConfiguration
     let authenticator: any BrokerAuthenticator
     let persistence: any BrokerPersistence
+    /// Told about connects and disconnects.
+    let observer: (any BrokerObserver)?
+    /// Decides at accept time whether a client address may connect at all (the hub's IP filter).
+    let admission: (@Sendable (SocketAddress?) -> Bool)?
+    /// Hub-wide CONNECT rate limit, if configured.
+    private let connectBucket: Mutex<TokenBucket?>
     let logger: Logger
     let statistics = BrokerStatistics()
     let group: any EventLoopGroup
@@ -40,8 +46,13 @@ final class BrokerCore: Sendable {
 
     init(
         configuration: BrokerConfiguration, persistence: any BrokerPersistence, authenticator: any BrokerAuthenticator,
-        group: any EventLoopGroup, logger: Logger
+        group: any EventLoopGroup, logger: Logger, observer: (any BrokerObserver)? = nil,
+        admission: (@Sendable (SocketAddress?) -> Bool)? = nil
     ) {
+        self.observer = observer
+        self.admission = admission
+        let rate = Double(configuration.connectRatePerSecond)
+        self.connectBucket = Mutex(rate > 0 ? TokenBucket(ratePerSecond: rate, burst: rate * 5) : nil)
         self.configuration = configuration
         self.limits = ConnectionStateMachine.Limits(configuration)
         self.queueLimits = Session.Limits(maximumMessages: max(1, configuration.maximumQueuedMessages), maximumBytes: max(1024, configuration.maximumQueuedBytes))
@@ -67,6 +78,14 @@ final class BrokerCore: Sendable {
         let open = statistics.connectionsOpen.wrappingAdd(1, ordering: .relaxed).newValue
         connections.withLock { $0[handle.id] = handle }
         return open <= configuration.maximumConnections && !shuttingDown.load(ordering: .relaxed)
+    }
+
+    /// Takes a token from the hub-wide CONNECT budget; false when the rate is exceeded.
+    func admitConnect(now: NIODeadline) -> Bool {
+        connectBucket.withLock { bucket in
+            guard bucket != nil else { return true }
+            return bucket!.take(nowNanos: now.uptimeNanoseconds) == nil
+        }
     }
 
     func connectionClosed(_ handle: ConnectionHandle) {

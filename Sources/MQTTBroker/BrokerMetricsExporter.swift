@@ -11,6 +11,7 @@ struct BrokerMetricsExporter {
         (\.connectionsAccepted, Counter(label: "meridian.mqtt.connections.accepted")),
         (\.connectionsRefused, Counter(label: "meridian.mqtt.connections.refused")),
         (\.authenticationFailures, Counter(label: "meridian.mqtt.authentication.failures")),
+        (\.authorizationDenials, Counter(label: "meridian.mqtt.authorization.denials")),
         (\.messagesReceived, Counter(label: "meridian.mqtt.messages.received")),
         (\.messagesSent, Counter(label: "meridian.mqtt.messages.sent")),
         (\.messagesDropped, Counter(label: "meridian.mqtt.messages.dropped")),

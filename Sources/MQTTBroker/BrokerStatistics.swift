@@ -7,6 +7,7 @@ public final class BrokerStatistics: Sendable {
     let connectionsAccepted = Atomic<Int>(0)
     let connectionsRefused = Atomic<Int>(0)
     let authenticationFailures = Atomic<Int>(0)
+    let authorizationDenials = Atomic<Int>(0)
     let messagesReceived = Atomic<Int>(0)
     let messagesSent = Atomic<Int>(0)
     let messagesDropped = Atomic<Int>(0)
@@ -25,6 +26,8 @@ public final class BrokerStatistics: Sendable {
         /// CONNECTs refused (authentication, limits, bad identifiers) since start.
         public var connectionsRefused: Int
         public var authenticationFailures: Int
+        /// PUBLISH or SUBSCRIBE refused by a client's topic rights.
+        public var authorizationDenials: Int
         /// PUBLISH packets accepted from clients.
         public var messagesReceived: Int
         /// PUBLISH packets written to clients.
@@ -45,6 +48,7 @@ public final class BrokerStatistics: Sendable {
             connectionsAccepted: connectionsAccepted.load(ordering: .relaxed),
             connectionsRefused: connectionsRefused.load(ordering: .relaxed),
             authenticationFailures: authenticationFailures.load(ordering: .relaxed),
+            authorizationDenials: authorizationDenials.load(ordering: .relaxed),
             messagesReceived: messagesReceived.load(ordering: .relaxed),
             messagesSent: messagesSent.load(ordering: .relaxed),
             messagesDropped: messagesDropped.load(ordering: .relaxed),

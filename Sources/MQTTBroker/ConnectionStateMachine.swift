@@ -68,10 +68,7 @@ struct ConnectionStateMachine {
     }
 
     /// Per-connection rights and QoS ceiling, decided by the authenticator.
-    struct Grant: Sendable {
-        var authorizer: any TopicAuthorizer
-        var maximumQoS: MQTTQoS
-    }
+    typealias Grant = ConnectGrant
 
     private enum State {
         /// Waiting for CONNECT; anything else closes the connection without an answer (M4).
@@ -131,6 +128,9 @@ struct ConnectionStateMachine {
     private var current: Connected?
     /// Set once CONNECT has been decoded, so errors are answered in the right protocol version.
     private(set) var version: MQTTProtocolVersion?
+    /// Publishes and subscriptions refused by the client's topic rights, for the handler to count
+    /// (it reads and resets it).
+    var authorizationDenials = 0
 
     init(limits: Limits) {
         self.limits = limits
@@ -247,8 +247,9 @@ struct ConnectionStateMachine {
         case .reject(let code):
             state = .closed
             return .sendAndClose(.connAck(MQTTConnAck(sessionPresent: false, reasonCode: code)))
-        case .accept(let authorizer, let maxQoS):
-            state = .attaching(session, Grant(authorizer: authorizer, maximumQoS: min(maxQoS, limits.maximumQoS)))
+        case .accept(var grant):
+            grant.maximumQoS = min(grant.maximumQoS, limits.maximumQoS)
+            state = .attaching(session, grant)
             return .none
         }
     }
@@ -379,6 +380,7 @@ struct ConnectionStateMachine {
         }
         // `$SYS` is the broker's own; clients may not publish there (CVE-2018-12543 class).
         if topic.utf8.first == UInt8(ascii: "$") && topic.hasPrefix("$SYS") || !current!.grant.authorizer.mayPublish(to: topic) {
+            authorizationDenials += 1
             return refusePublish(p, .notAuthorized, v5: v5)  // M28
         }
         if v5, properties.payloadFormatIndicator == 1 {
@@ -438,6 +440,7 @@ struct ConnectionStateMachine {
                 continue
             }
             guard current!.grant.authorizer.maySubscribe(to: filter) else {
+                authorizationDenials += 1
                 requests.append(SubscriptionRequest(filter: nil, options: sub.options, reasonCode: .notAuthorized))  // M27
                 continue
             }

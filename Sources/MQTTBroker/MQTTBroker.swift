@@ -15,17 +15,40 @@ public final class MQTTBroker: Sendable {
     ///     does not close it; its owner does, after `shutdown()`.
     ///   - authenticator: decides every CONNECT.
     ///   - eventLoopGroup: runs all connections; one event loop per core is right.
+    ///   - observer: told about every connect and disconnect.
+    ///   - admission: decides at accept time whether a client address may connect at all (IP filter);
+    ///     refused sockets are closed without a byte.
     public init(
         configuration: BrokerConfiguration,
         persistence: any BrokerPersistence,
         authenticator: any BrokerAuthenticator,
         eventLoopGroup: any EventLoopGroup,
-        logger: Logger
+        logger: Logger,
+        observer: (any BrokerObserver)? = nil,
+        admission: (@Sendable (SocketAddress?) -> Bool)? = nil
     ) {
         self.configuration = configuration
         self.core = BrokerCore(
             configuration: configuration, persistence: persistence, authenticator: authenticator,
-            group: eventLoopGroup, logger: logger)
+            group: eventLoopGroup, logger: logger, observer: observer, admission: admission)
+    }
+
+    /// Re-checks the connection of `clientID` (if connected) against `check`, which returns the reason
+    /// to disconnect it with (e.g. 0x98 Administrative action after its device was disabled) or nil to
+    /// keep it. Runs on the connection's event loop, promptly.
+    public func revalidate(clientID: String, _ check: @escaping @Sendable (ConnectGrant) -> MQTTReasonCode?) {
+        guard let session = core.sessions.withLock({ $0[ByteString(clientID)] }),
+            let owner = session.state.withLock({ $0.owner })
+        else { return }
+        owner.execute { $0.revalidate(check) }
+    }
+
+    /// Re-checks every connection against `check` (after a change that may affect many, such as a
+    /// shared access policy's key or a CA certificate).
+    public func revalidateAll(_ check: @escaping @Sendable (ConnectGrant) -> MQTTReasonCode?) {
+        for handle in core.connections.withLock({ Array($0.values) }) {
+            handle.execute { $0.revalidate(check) }
+        }
     }
 
     /// Live counters.

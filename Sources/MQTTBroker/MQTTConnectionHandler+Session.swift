@@ -80,6 +80,16 @@ extension MQTTConnectionHandler {
         guard let connAck = machine.sessionAttached(sessionPresent: sessionPresent, now: context.eventLoop.now) else { return }
         send(connAck, context: context)
         scheduleKeepAlive()
+        if let grant = machine.grant {
+            activeGrant = grant
+            if let validFor = grant.validFor {
+                let nanos = validFor.components.seconds * 1_000_000_000 + validFor.components.attoseconds / 1_000_000_000
+                credentialExpiry = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(max(0, nanos))) {
+                    self.kick(.maximumConnectTime)
+                }
+            }
+            if let clientID = params?.clientID { core.observer?.clientConnected(clientID: clientID, grant: grant) }
+        }
 
         // Redeliver what was in flight, in order, before anything new. [MQTT-4.4.0-1], [MQTT-4.6.0-1]
         let now = context.eventLoop.now
@@ -107,6 +117,7 @@ extension MQTTConnectionHandler {
         if attached {
             core.detach(handle, session: session, outbound: outbound, params: params, reason: detachReason)
             release?.succeed(())
+            if let grant = activeGrant { core.observer?.clientDisconnected(clientID: params.clientID, grant: grant) }
         } else {
             core.detach(handle, session: session, outbound: nil, params: params, reason: detachReason)
             if let waiting = releaseWaitingFor, let release {
@@ -121,6 +132,12 @@ extension MQTTConnectionHandler {
         self.session = nil
         attached = false
         outbound = SessionOutbound()
+    }
+
+    /// Re-checks this connection's grant (after a registry change); closes it with the returned reason.
+    func revalidate(_ check: @Sendable (ConnectGrant) -> MQTTReasonCode?) {
+        guard attached, !machine.isClosed, let grant = activeGrant, let reason = check(grant) else { return }
+        kick(reason)
     }
 
     /// The broker wants this connection gone: takeover (0x8E), shutdown (0x8B), administrative action.

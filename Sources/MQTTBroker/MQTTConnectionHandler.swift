@@ -42,6 +42,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     var connectDeadline: Scheduled<Void>?
     var keepAliveTimer: Scheduled<Void>?
+    /// The grant this connection was accepted with (kept past the state machine's close, for observers).
+    var activeGrant: ConnectGrant?
+    /// Closes the connection when its credential expires (SAS token `se`).
+    var credentialExpiry: Scheduled<Void>?
     var acksReceived = false
     var drainBatch = Session.DrainBatch()
 
@@ -77,6 +81,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         connectDeadline?.cancel()
         keepAliveTimer?.cancel()
+        credentialExpiry?.cancel()
         machine.connectionClosed()
         if let handle { core.connectionClosed(handle) }
         finishSession()
@@ -199,15 +204,27 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         if case .connect(let connect) = packet {
             connectDeadline?.cancel()  // the deadline covers the CONNECT packet, authentication has its own
             let action = machine.connectReceived(connect, now: now, assignClientID: core.assignClientID)
-            if overLimit, case .authenticate = action {
-                core.statistics.connectionsRefused.wrappingAdd(1, ordering: .relaxed)
-                perform(machine.attachFailed(core.shuttingDown.load(ordering: .relaxed) ? .serverUnavailable : .serverBusy), context: context)
-                return
+            if case .authenticate = action {
+                var refusal: MQTTReasonCode?
+                if overLimit {
+                    refusal = core.shuttingDown.load(ordering: .relaxed) ? .serverUnavailable : .serverBusy
+                } else if !core.admitConnect(now: now) {
+                    refusal = .connectionRateExceeded  // 3.1.1: 0x03 Server unavailable
+                }
+                if let refusal {
+                    core.statistics.connectionsRefused.wrappingAdd(1, ordering: .relaxed)
+                    perform(machine.attachFailed(refusal), context: context)
+                    return
+                }
             }
             perform(action, context: context, connect: connect)
             return
         }
         perform(machine.packetReceived(packet, now: now), context: context)
+        if machine.authorizationDenials > 0 {
+            core.statistics.authorizationDenials.wrappingAdd(machine.authorizationDenials, ordering: .relaxed)
+            machine.authorizationDenials = 0
+        }
     }
 
     // MARK: - Actions

@@ -22,7 +22,11 @@ struct MQTTListenerFactory {
             .childChannelOption(
                 ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 64 * 1024))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                if let admission = core.admission, !admission(channel.remoteAddress) {
+                    // Refused by the IP filter: closed before a byte is read.
+                    return channel.eventLoop.makeFailedFuture(AdmissionRefused())
+                }
+                return channel.eventLoop.makeCompletedFuture {
                     try Self.configure(channel, transport: transport, name: name, core: core, maxFrame: maxFrame)
                 }
             }
@@ -72,6 +76,9 @@ struct MQTTListenerFactory {
         }
     }
 }
+
+/// A connection refused at accept time by the broker's admission check.
+struct AdmissionRefused: Error {}
 
 /// Chooses the WebSocket subprotocol for an upgrade request on one of `paths`.
 enum WebSocketSubprotocol {

@@ -39,10 +39,10 @@ struct HubConfigurationTests {
             Key.allCases.map(\.rawValue) == [
                 "config", "data-dir", "bind", "plain-bind", "mqtt-port", "mqtts-port", "http-port", "https-port",
                 "tls-cert", "tls-key", "allow-anonymous", "host-name", "log-level", "durability",
-                "event-loop-threads", "max-connections", "max-packet-size", "max-user-properties", "connect-timeout", "receive-maximum",
+                "event-loop-threads", "host-aliases", "ip-filter", "owner-key", "master-key", "max-connections", "max-packet-size", "max-user-properties", "connect-timeout", "receive-maximum",
                 "topic-alias-maximum", "maximum-qos", "max-subscriptions-per-session", "max-topic-levels",
                 "max-queued-messages", "max-queued-bytes", "max-session-expiry", "max-keep-alive",
-                "max-retained-messages", "persistence-flush-interval",
+                "max-retained-messages", "persistence-flush-interval", "connect-rate", "registry-rate",
             ])
         for key in Key.allCases where key != .config && key != .tlsKey {
             #expect(key.help.contains("(default: "), "\(key.rawValue) help lacks its default")
@@ -115,6 +115,35 @@ struct HubConfigurationTests {
         expected.maximumRetainedMessages = 1000
         expected.persistenceFlushInterval = 1
         #expect(c.limits == expected)
+    }
+
+    @Test("lists: ip-filter and host-aliases from TOML arrays and YAML lists")
+    func lists() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let toml = dir.appending("m.toml")
+        try """
+            host-aliases = ["hub.local", "127.0.0.2"]
+            ip-filter = ["deny 192.168.1.0/24", "allow 192.168.0.0/16", "deny 0.0.0.0/0"]
+            [limits]
+            connect-rate = 10
+            registry-rate = 0
+            """.write(toFile: toml, atomically: true, encoding: .utf8)
+        let t = try HubConfiguration.resolve(flags: [.init(.config, .string(toml))])
+        #expect(t.hostAliases == ["hub.local", "127.0.0.2"])
+        #expect(t.ipFilter.allows([192, 168, 2, 1]) && !t.ipFilter.allows([192, 168, 1, 1]) && !t.ipFilter.allows([8, 8, 8, 8]))
+        #expect(t.connectRate == 10 && t.registryRate == 0)
+        let yaml = dir.appending("m.yaml")
+        try """
+            ip-filter:
+              - allow 127.0.0.0/8
+              - deny ::/0
+            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+        let y = try HubConfiguration.resolve(flags: [.init(.config, .string(yaml))])
+        #expect(y.ipFilter.rules.count == 2 && y.ipFilter.allows([127, 0, 0, 1]))
+        let bad = dir.appending("bad.toml")
+        try "ip-filter = [\"permit 1.2.3.4\"]\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        #expect(throws: HubServerError.self) { try HubConfiguration.resolve(flags: [.init(.config, .string(bad))]) }
     }
 
     @Test("a YAML file sets the same settings", arguments: ["meridian.yaml", "meridian.yml"])
@@ -208,7 +237,7 @@ struct HubConfigurationTests {
         ("log-level = \"verbose\"", #"key "log-level" must be one of trace, debug, info, notice, warning, error, critical"#),
         ("durability = \"disk\"", #"key "durability" must be one of process, power"#),
         ("bind = \"\"", #"key "bind" must not be empty"#),
-        ("bind = [\"a\"]", #"key "bind" must be a string, got an array"#),
+        ("bind = [\"a\"]", #"key "bind" must be a string, got a list"#),
         ("limits = 3", #"key "limits" must be a table of limits, got an integer"#),
         ("[limits]\nmax-connections = 0", #"key "limits.max-connections" must be positive, got 0"#),
         ("[limits]\nreceive-maximum = 65536", #"key "limits.receive-maximum" must be between 1 and 65535, got 65536"#),

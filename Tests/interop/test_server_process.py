@@ -202,3 +202,32 @@ def test_default_limits_are_advertised(module_broker, raw):
     assert p.get(w.TOPIC_ALIAS_MAXIMUM) == 10, p
     assert p.get(w.MAXIMUM_PACKET_SIZE) == 263168, p
     assert p.get(w.MAXIMUM_QOS, 2) == 2, p
+
+
+@pytest.mark.meridian_only
+def test_ip_filter_refuses_denied_addresses(tmp_path, pki):
+    """--ip-filter rules apply at accept time: a denied address is closed without a CONNACK; the first
+    matching rule wins."""
+    import mqttwire as w
+    denied = BrokerProcess(tmp_path / "deny", pki=pki, listeners=("mqtt",),
+                           extra_args=["--ip-filter", "deny 127.0.0.0/8"]).start()
+    try:
+        with socket.create_connection((HOST, denied.mqtt_port), timeout=5) as s:
+            s.settimeout(5)
+            try:
+                s.sendall(w.connect("ipf", version=w.V5))
+                data = s.recv(64)
+            except (ConnectionResetError, BrokenPipeError):
+                data = b""
+            assert data == b"", "a denied client gets nothing, not even a CONNACK"
+    finally:
+        denied.stop()
+    allowed = BrokerProcess(tmp_path / "allow", pki=pki, listeners=("mqtt",),
+                            extra_args=["--ip-filter", f"allow {HOST}/32", "--ip-filter", "deny 0.0.0.0/0"]).start()
+    try:
+        with socket.create_connection((HOST, allowed.mqtt_port), timeout=5) as s:
+            s.settimeout(5)
+            s.sendall(w.connect("ipf", version=w.V5))
+            assert s.recv(2)[:1] == b"\x20", "an allowed client gets its CONNACK"
+    finally:
+        allowed.stop()

@@ -1,0 +1,113 @@
+import AsyncHTTPClient
+import Foundation
+import HubAuth
+import HubCore
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// A small client for the hub's REST API, authenticating every call with a fresh service SAS token
+/// made from a policy connection string.
+public final class HubRESTClient: Sendable {
+    let baseURL: String
+    let connectionString: ConnectionString
+    let http: HTTPClient
+    /// Token lifetime; each request gets a new one.
+    static let tokenLifetime: Int64 = 3600
+    static let apiVersion = "2021-04-12"
+
+    public init(baseURL: String, connectionString: ConnectionString, caFile: String?) throws {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.connectionString = connectionString
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let caFile {
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw ClientError(status: 0, code: "CAUnreadable", message: "cannot read the CA file \(caFile)")
+            }
+            tls.trustRoots = .file(caFile)
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    deinit {
+        try? http.syncShutdown()
+    }
+
+    /// A service token for the policy of the connection string.
+    func token() -> String {
+        SASToken.make(
+            resourceURI: connectionString.hostName, key: connectionString.sharedAccessKey!,
+            expiry: Timestamp.now().secondsSince1970 + Self.tokenLifetime, keyName: connectionString.sharedAccessKeyName)
+    }
+
+    /// The answer to a request: status, headers and body.
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: Data
+
+        /// The body as JSON (object or array), or nil.
+        public var json: Any? { body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: body) }
+    }
+
+    /// Sends a request; `path` starts with `/` and may carry a query. Throws `ClientError` for
+    /// HTTP errors (with Azure's error name and message when the body has them) and connection failures.
+    @discardableResult
+    public func request(_ method: HTTPMethod, _ path: String, body: Any? = nil, headers extra: [(String, String)] = []) async throws -> Response {
+        let separator = path.contains("?") ? "&" : "?"
+        var request = HTTPClientRequest(url: baseURL + path + separator + "api-version=\(Self.apiVersion)")
+        request.method = method
+        request.headers.add(name: "Authorization", value: token())
+        request.headers.add(name: "Accept", value: "application/json")
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
+        if let body {
+            let data = try JSONSerialization.data(withJSONObject: body)
+            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            request.body = .bytes(ByteBuffer(bytes: data))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(60))
+        } catch {
+            throw ClientError(status: 0, code: "ConnectionFailed", message: "cannot reach \(baseURL): \(error)")
+        }
+        let bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        let data = Data(bytes.readableBytesView)
+        let status = Int(response.status.code)
+        guard (200..<300).contains(status) else {
+            throw ClientError.from(status: status, headers: response.headers, body: data)
+        }
+        return Response(status: status, headers: response.headers, body: data)
+    }
+}
+
+/// An error answer from the hub (or a failure to reach it), in words fit for a terminal.
+public struct ClientError: Error, CustomStringConvertible {
+    public var status: Int
+    /// Azure's error name (`DeviceNotFound` …) or a local code.
+    public var code: String
+    public var message: String
+
+    public var description: String {
+        status > 0 ? "\(code) (HTTP \(status)): \(message)" : message
+    }
+
+    /// Reads Azure's error body: `{"Message":"{\"errorCode\":…,\"message\":…}"}` or the legacy form.
+    static func from(status: Int, headers: HTTPHeaders, body: Data) -> ClientError {
+        let name = headers.first(name: "iothub-errorcode") ?? HTTPResponseStatus(statusCode: status).reasonPhrase
+        var message = HTTPResponseStatus(statusCode: status).reasonPhrase
+        if let outer = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let text = outer["Message"] as? String {
+            if let inner = text.data(using: .utf8).flatMap({ try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }),
+                let innerMessage = inner["message"] as? String
+            {
+                message = innerMessage
+            } else {
+                message = text
+            }
+        }
+        return ClientError(status: status, code: name, message: message)
+    }
+}
