@@ -49,14 +49,14 @@ struct MasterKeyFileTests {
         let path = MasterKey.path(inDataDirectory: directory.path)
         let other = MasterKey.generate()
         for content in ["", "garbage\n", "deadbeef:\(other.base64)\n"] {
-            FileManager.default.createFile(atPath: path, contents: Data(content.utf8), attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: path, contents: Data(content.utf8), attributes: [.posixPermissions: 0o600])
             let error = #expect(throws: StorageError.self) { try MasterKey.loadOrCreate(dataDirectory: directory.path) }
             #expect(error?.code == .corrupt)
             #expect(try String(contentsOfFile: path, encoding: .utf8) == content, "the file is left as it was")
             try FileManager.default.removeItem(atPath: path)
         }
         // A key written by an operator as bare base64 is accepted.
-        FileManager.default.createFile(atPath: path, contents: Data(other.base64.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: path, contents: Data(other.base64.utf8), attributes: [.posixPermissions: 0o600])
         #expect(try MasterKey.loadOrCreate(dataDirectory: directory.path).id == other.id)
     }
 
