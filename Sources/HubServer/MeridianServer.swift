@@ -1,5 +1,7 @@
 import Foundation
+import HubAccess
 import HubCore
+import HubRegistry
 import HubStorage
 import HubStorageSQLite
 import Logging
@@ -50,14 +52,19 @@ public struct MeridianServer: Service {
         let tls = try prepareTLS()
         let database = try openDatabase()
         let persistence = SQLiteBrokerPersistence(database: database)
+        let registry = try await openRegistry(database)
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.effectiveEventLoopThreads)
         var broker: MQTTBroker?
         do {
-            let authenticator = AnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous)
+            let authenticator = HubMQTTAuthenticator(
+                registry: registry, hostNames: configuration.hostNames, allowAnonymous: configuration.allowAnonymous,
+                logger: logger)
+            let tracker = RegistryConnectionTracker(registry: registry)
             let newBroker = MQTTBroker(
                 configuration: configuration.brokerConfiguration, persistence: persistence,
                 authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger,
-                admission: Self.admission(configuration.ipFilter))
+                observer: tracker, admission: Self.admission(configuration.ipFilter))
+            tracker.watch(newBroker)
             try await newBroker.start()
             broker = newBroker
             for plan in configuration.listenerPlan {
@@ -69,6 +76,7 @@ public struct MeridianServer: Service {
                 }
                 logger.info("\(plan.logLine(boundPort: bound.localAddress.port ?? plan.port))")
             }
+            recordHubInfo()
             logger.info("meridian ready")
             // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
             try? await gracefulShutdown()
@@ -157,6 +165,44 @@ public struct MeridianServer: Service {
                 logger: logger)
         } catch {
             throw HubServerError(.storage, "cannot open the database: \(error.message)")
+        }
+    }
+
+    /// The master key that seals stored keys: `master-key` / `MERIDIAN_MASTER_KEY`, else
+    /// `<data-dir>/master.key` (created 0600 at first start; refused if others can read it).
+    func masterKey() throws(HubServerError) -> MasterKey {
+        do {
+            if let bytes = configuration.masterKey { return try MasterKey(bytes: bytes) }
+            return try MasterKey.loadOrCreate(dataDirectory: configuration.dataDirectory)
+        } catch {
+            throw HubServerError(.storage, "cannot use the master key: \(error.message)")
+        }
+    }
+
+    /// The identity registry over the SQLite stores, bootstrapped (default policies, owner key).
+    func openRegistry(_ database: SQLiteDatabase) async throws(HubServerError) -> DeviceRegistry {
+        let sealer = MasterKeySealer(current: try masterKey())
+        let registry = DeviceRegistry(
+            store: SQLiteRegistryStore(database: database, sealer: sealer),
+            policies: SQLiteAccessPolicyStore(database: database, sealer: sealer),
+            certificates: SQLiteCertificateStore(database: database),
+            users: SQLiteUserStore(database: database),
+            logger: logger)
+        do {
+            try await registry.bootstrap(ownerKey: configuration.ownerKey)
+        } catch {
+            throw HubServerError(.storage, "cannot open the registry: \(error.message)")
+        }
+        return registry
+    }
+
+    /// Writes `<data-dir>/hub.json` for offline tools; a failure is only logged.
+    private func recordHubInfo() {
+        let info = HubInfo(hostName: configuration.hostName, httpsPort: configuration.httpsPort, httpPort: configuration.httpPort)
+        do {
+            try info.write(toDataDirectory: configuration.dataDirectory)
+        } catch {
+            logger.warning("cannot write \(HubInfo.fileName) in the data directory: \(error)")
         }
     }
 }
