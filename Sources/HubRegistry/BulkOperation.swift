@@ -24,6 +24,12 @@ public struct BulkResult: Sendable, Hashable {
         public var deviceID: String
         public var operation: BulkOperation.Mode
         public var error: RegistryError
+
+        public init(deviceID: String, operation: BulkOperation.Mode, error: RegistryError) {
+            self.deviceID = deviceID
+            self.operation = operation
+            self.error = error
+        }
     }
     /// True when every entry succeeded (HTTP 200; otherwise 400 with the same body).
     public var isSuccessful: Bool { errors.isEmpty }

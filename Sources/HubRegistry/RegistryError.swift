@@ -8,7 +8,7 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
         enum Base: Sendable, Hashable {
             case deviceNotFound, moduleNotFound, deviceAlreadyExists, moduleAlreadyExists
             case preconditionFailed, invalidArgument, certificateNotFound, certificateAlreadyExists
-            case userNotFound, userAlreadyExists, policyNotFound, tooManyDevices, unavailable
+            case userNotFound, userAlreadyExists, policyNotFound, tooManyDevices, unavailable, serverError
         }
         let base: Base
         public static let deviceNotFound = Code(base: .deviceNotFound)
@@ -28,6 +28,9 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let tooManyDevices = Code(base: .tooManyDevices)
         /// Storage failed (disk full, busy, I/O): retry later.
         public static let unavailable = Code(base: .unavailable)
+        /// Stored data cannot be read (damaged, or keys sealed under a master key this hub was not given):
+        /// retrying does not help; an operator must act.
+        public static let serverError = Code(base: .serverError)
 
         /// Azure's error name (the `iothub-errorcode` header and bulk `errorCode`).
         public var azureName: String {
@@ -45,6 +48,7 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
             case .policyNotFound: "IotHubNotFound"
             case .tooManyDevices: "TooManyDevices"
             case .unavailable: "ServiceUnavailable"
+            case .serverError: "ServerError"
             }
         }
 
@@ -64,6 +68,7 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
             case .policyNotFound: 404020
             case .tooManyDevices: 413002
             case .unavailable: 503001
+            case .serverError: 500001
             }
         }
 

@@ -1,6 +1,8 @@
 import Foundation
+import HubAccess
 import HubCore
 import HubHTTPAPI
+import HubRegistry
 import HubStorage
 import HubStorageSQLite
 import Logging
@@ -53,14 +55,19 @@ public struct MeridianServer: Service {
         let tls = try prepareTLS()
         let database = try openDatabase()
         let persistence = SQLiteBrokerPersistence(database: database)
+        let registry = try await openRegistry(database)
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.effectiveEventLoopThreads)
         var broker: MQTTBroker?
         do {
-            let authenticator = AnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous)
+            let authenticator = HubMQTTAuthenticator(
+                registry: registry, hostNames: configuration.hostNames, allowAnonymous: configuration.allowAnonymous,
+                logger: logger)
+            let tracker = RegistryConnectionTracker(registry: registry)
             let newBroker = MQTTBroker(
                 configuration: configuration.brokerConfiguration, persistence: persistence,
                 authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger,
-                admission: Self.admission(configuration.ipFilter))
+                observer: tracker, admission: Self.admission(configuration.ipFilter))
+            tracker.watch(newBroker)
             try await newBroker.start()
             broker = newBroker
             // HTTP listeners run as child tasks; they stop on graceful shutdown (inherited from our
@@ -69,12 +76,15 @@ public struct MeridianServer: Service {
                 for plan in configuration.listenerPlan {
                     let port: Int
                     do {
-                        port = try await bind(plan, broker: newBroker, tls: tls, group: eventLoopGroup, tasks: &httpListeners)
+                        port = try await bind(
+                            plan, broker: newBroker, registry: registry, tls: tls, group: eventLoopGroup, logger: logger,
+                            tasks: &httpListeners)
                     } catch {
                         throw HubServerError.cannotListen(error, listener: plan)
                     }
                     logger.info("\(plan.logLine(boundPort: port))")
                 }
+                recordHubInfo()
                 logger.info("meridian ready")
                 // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
                 try? await gracefulShutdown()
@@ -88,26 +98,6 @@ public struct MeridianServer: Service {
         }
         await stop(broker: nil, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
         logger.info("meridian stopped")
-    }
-
-    /// Binds one listener: the broker's own for MQTT and MQTT over TLS; an `HTTPListener` (REST API and
-    /// MQTT over WebSockets) started in `tasks` for HTTP and HTTPS. Returns the bound port.
-    private func bind(
-        _ plan: ListenerPlan, broker: MQTTBroker, tls: NIOSSLContext?, group: any EventLoopGroup,
-        tasks: inout ThrowingTaskGroup<Void, any Error>
-    ) async throws -> Int {
-        guard let paths = plan.kind.webSocketPaths else {
-            let bound = try await broker.bind(plan.listenerConfiguration(tls: tls)!)
-            return bound.localAddress.port ?? plan.port
-        }
-        var settings = HTTPListener.Configuration(
-            name: plan.name, host: plan.host, port: plan.port, tls: plan.kind.needsTLS ? tls : nil, webSocketPaths: paths)
-        settings.ipFilter = configuration.ipFilter
-        let listener = HTTPListener(
-            configuration: settings, router: ServiceAPI.makeEmptyRouter(webSocketPaths: paths, logger: logger), broker: broker,
-            eventLoopGroup: group, logger: logger)
-        tasks.addTask { try await listener.run() }
-        return try await listener.bound().port ?? plan.port
     }
 
     private func stop(
@@ -186,6 +176,44 @@ public struct MeridianServer: Service {
                 logger: logger)
         } catch {
             throw HubServerError(.storage, "cannot open the database: \(error.message)")
+        }
+    }
+
+    /// The master key that seals stored keys: `master-key` / `MERIDIAN_MASTER_KEY`, else
+    /// `<data-dir>/master.key` (created 0600 at first start; refused if others can read it).
+    func masterKey() throws(HubServerError) -> MasterKey {
+        do {
+            if let bytes = configuration.masterKey { return try MasterKey(bytes: bytes) }
+            return try MasterKey.loadOrCreate(dataDirectory: configuration.dataDirectory)
+        } catch {
+            throw HubServerError(.storage, "cannot use the master key: \(error.message)")
+        }
+    }
+
+    /// The identity registry over the SQLite stores, bootstrapped (default policies, owner key).
+    func openRegistry(_ database: SQLiteDatabase) async throws(HubServerError) -> DeviceRegistry {
+        let sealer = MasterKeySealer(current: try masterKey())
+        let registry = DeviceRegistry(
+            store: SQLiteRegistryStore(database: database, sealer: sealer),
+            policies: SQLiteAccessPolicyStore(database: database, sealer: sealer),
+            certificates: SQLiteCertificateStore(database: database),
+            users: SQLiteUserStore(database: database),
+            logger: logger)
+        do {
+            try await registry.bootstrap(ownerKey: configuration.ownerKey)
+        } catch {
+            throw HubServerError(.storage, "cannot open the registry: \(error.message)")
+        }
+        return registry
+    }
+
+    /// Writes `<data-dir>/hub.json` for offline tools; a failure is only logged.
+    private func recordHubInfo() {
+        let info = HubInfo(hostName: configuration.hostName, httpsPort: configuration.httpsPort, httpPort: configuration.httpPort)
+        do {
+            try info.write(toDataDirectory: configuration.dataDirectory)
+        } catch {
+            logger.warning("cannot write \(HubInfo.fileName) in the data directory: \(error)")
         }
     }
 }

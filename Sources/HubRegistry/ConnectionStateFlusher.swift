@@ -1,0 +1,36 @@
+import ServiceLifecycle
+
+/// Writes the registry's recorded connection states to the store every `interval`, and once more when
+/// the service group shuts down gracefully, so `recordConnection` never waits for the disk.
+///
+/// Get it from `DeviceRegistry.connectionStateFlusher` and add it to the server's `ServiceGroup`
+/// (before the storage it writes to, so it stops first). Without it, connection states stay in
+/// memory (still visible through the registry's reads) until something calls
+/// `flushConnectionStates()`.
+public struct ConnectionStateFlusher: Service {
+    let registry: DeviceRegistry
+    /// Time between flushes.
+    public let interval: Duration
+
+    public init(registry: DeviceRegistry, interval: Duration) {
+        self.registry = registry
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        let registry = registry
+        let interval = interval
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    break  // cancelled: graceful shutdown or the group is stopping
+                }
+                await registry.flushConnectionStates()
+            }
+        }
+        // The last changes recorded before shutdown.
+        await registry.flushConnectionStates()
+    }
+}

@@ -1,0 +1,77 @@
+import HubCore
+import HubStorage
+
+extension DeviceRegistry {
+    /// Records that an identity connected or disconnected (connection state, last activity). Cheap and
+    /// non-blocking for the caller: written behind.
+    ///
+    /// The change is kept in memory (the latest per identity) and written by `flushConnectionStates()`,
+    /// which the `connectionStateFlusher` service runs every `connectionStateFlushInterval`; the server
+    /// must add that service to its `ServiceGroup`. Reads through the registry (`device`, `devices`,
+    /// `module`, `modules`) already show unflushed states. As in Azure, recording never changes an etag.
+    public func recordConnection(_ identity: IdentityID, connected: Bool) {
+        let record = ConnectionStateRecord(identity: identity, state: connected ? .connected : .disconnected, time: now())
+        let dropped = pendingConnections.withLock { pending -> Bool in
+            if pending[identity] == nil && pending.count >= configuration.maximumPendingConnectionStates { return true }
+            pending[identity] = record
+            return false
+        }
+        if dropped {
+            logger.warning("connection state not recorded: too many pending changes", metadata: ["identity": "\(identity)"])
+        }
+    }
+
+    /// Writes the recorded connection states to the store in batches of `connectionStateFlushBatchSize`
+    /// (one transaction each on SQLite). Holds the write lock, so a device update never writes back an
+    /// older connection state over a newer one. A record leaves memory only once it is written (and
+    /// only if no newer one arrived meanwhile), so reads never miss it; on a storage failure the rest
+    /// waits for the next flush, and the failure is logged.
+    public func flushConnectionStates() async {
+        await writes.withLock {
+            let records = pendingConnections.withLock { Array($0.values) }
+            guard !records.isEmpty else { return }
+            let batchSize = max(1, configuration.connectionStateFlushBatchSize)
+            var start = 0
+            while start < records.count {
+                let batch = Array(records[start..<min(start + batchSize, records.count)])
+                do throws(StorageError) {
+                    try await store.recordConnectionStates(batch)
+                } catch {
+                    logger.warning(
+                        "flushing connection states failed; will retry",
+                        metadata: ["pending": "\(records.count - start)", "error": "\(error)"])
+                    return
+                }
+                pendingConnections.withLock { pending in
+                    for record in batch where pending[record.identity] == record { pending[record.identity] = nil }
+                }
+                start += batchSize
+            }
+        }
+    }
+
+    /// The service that flushes recorded connection states every `connectionStateFlushInterval` and once
+    /// more on graceful shutdown. Add it to the server's `ServiceGroup`.
+    public var connectionStateFlusher: ConnectionStateFlusher {
+        ConnectionStateFlusher(registry: self, interval: configuration.connectionStateFlushInterval)
+    }
+
+    /// `device` with its unflushed connection state, if any.
+    func withPendingConnection(_ device: Device) -> Device {
+        guard let record = pendingConnections.withLock({ $0[IdentityID(device: device.id)] }) else { return device }
+        var device = device
+        device.connectionState = record.state
+        device.connectionStateUpdatedTime = record.time
+        device.lastActivityTime = record.time
+        return device
+    }
+
+    func withPendingConnection(_ module: Module) -> Module {
+        guard let record = pendingConnections.withLock({ $0[module.identity] }) else { return module }
+        var module = module
+        module.connectionState = record.state
+        module.connectionStateUpdatedTime = record.time
+        module.lastActivityTime = record.time
+        return module
+    }
+}
