@@ -12,11 +12,13 @@ public struct ConnectionStateFlusher: Service {
     /// Time between flushes.
     public let interval: Duration
 
+    /// A flusher for `registry`; `DeviceRegistry.connectionStateFlusher` makes one with the configured interval.
     public init(registry: DeviceRegistry, interval: Duration) {
         self.registry = registry
         self.interval = interval
     }
 
+    /// Flushes every `interval` until graceful shutdown or cancellation, then flushes once more.
     public func run() async throws {
         let registry = registry
         let interval = interval
