@@ -9,6 +9,9 @@ let package = Package(
         .executable(name: "meridian", targets: ["meridian"]),
         .library(name: "MQTTCodec", targets: ["MQTTCodec"]),
         .library(name: "MQTTBroker", targets: ["MQTTBroker"]),
+        // For the FuzzSASToken harness in FuzzTesting/.
+        .library(name: "HubCore", targets: ["HubCore"]),
+        .library(name: "HubAuth", targets: ["HubAuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -150,6 +153,16 @@ let package = Package(
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore"]),
         .testTarget(name: "HubAccessTests", dependencies: ["HubAccess", "HubCore", "HubAuth", "HubRegistry", "MQTTBroker", "HubTestKit"]),
         .testTarget(name: "HubStorageTests", dependencies: ["HubCore", "HubStorage", "HubTestKit"]),
+        .testTarget(
+            name: "HubAuthTests",
+            dependencies: [
+                "HubAuth", "HubCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         .testTarget(
             name: "MQTTCodecTests",
             dependencies: [
