@@ -93,7 +93,7 @@ struct DeviceRegistryActivityTests {
 
     @Test("pending changes are bounded", arguments: [Backend.inMemory])
     func bounded(_ backend: Backend) async throws {
-        var configuration = DeviceRegistry.Configuration()
+        var configuration = DeviceRegistry.Configuration.testDefaults
         configuration.maximumPendingConnectionStates = 2
         configuration.connectionStateFlushBatchSize = 1
         let env = try backend.make(configuration: configuration)
@@ -109,7 +109,7 @@ struct DeviceRegistryActivityTests {
 
     @Test("the flusher service writes periodically and once more on graceful shutdown", arguments: Backend.allCases)
     func flusherService(_ backend: Backend) async throws {
-        var configuration = DeviceRegistry.Configuration()
+        var configuration = DeviceRegistry.Configuration.testDefaults
         configuration.connectionStateFlushInterval = .milliseconds(20)
         let env = try backend.make(configuration: configuration)
         defer { env.cleanUp() }
