@@ -10,6 +10,7 @@ let package = Package(
         // Named so the product reference below does not depend on the checkout folder's name.
         .package(name: "Meridian", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .executableTarget(
@@ -17,6 +18,14 @@ let package = Package(
             dependencies: [
                 .product(name: "MQTTCodec", package: "Meridian"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzSASToken",
+            dependencies: [
+                .product(name: "HubAuth", package: "Meridian"),
+                .product(name: "HubCore", package: "Meridian"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ],

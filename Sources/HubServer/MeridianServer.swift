@@ -1,5 +1,7 @@
 import Foundation
+import HubAccess
 import HubCore
+import HubRegistry
 import HubStorage
 import HubStorageSQLite
 import Logging
@@ -50,42 +52,69 @@ public struct MeridianServer: Service {
         let tls = try prepareTLS()
         let database = try openDatabase()
         let persistence = SQLiteBrokerPersistence(database: database)
+        let registry = try await openRegistry(database)
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.effectiveEventLoopThreads)
         var broker: MQTTBroker?
-        do {
-            let authenticator = AnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous)
-            let newBroker = MQTTBroker(
-                configuration: configuration.brokerConfiguration, persistence: persistence,
-                authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger,
-                admission: Self.admission(configuration.ipFilter))
-            try await newBroker.start()
-            broker = newBroker
-            for plan in configuration.listenerPlan {
-                let bound: MQTTBoundListener
-                do {
-                    bound = try await newBroker.bind(plan.listenerConfiguration(tls: tls))
-                } catch {
-                    throw HubServerError.cannotListen(error, listener: plan)
-                }
-                logger.info("\(plan.logLine(boundPort: bound.localAddress.port ?? plan.port))")
+        // The registry's connection-state writer runs beside the hub and is stopped before the database.
+        try await withThrowingTaskGroup(of: Void.self) { background in
+            background.addTask { try await registry.connectionStateFlusher.run() }
+            do {
+                broker = try await startBroker(registry: registry, persistence: persistence, tls: tls, eventLoopGroup: eventLoopGroup)
+                recordHubInfo()
+                logger.info("meridian ready")
+                // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
+                try? await gracefulShutdown()
+                logger.info("meridian shutting down")
+            } catch {
+                await stop(broker: broker, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
+                throw error
             }
-            logger.info("meridian ready")
-            // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
-            try? await gracefulShutdown()
-            logger.info("meridian shutting down")
-        } catch {
-            await stop(broker: broker, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
-            throw error
+            await stop(broker: broker, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
         }
-        await stop(broker: broker, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
         logger.info("meridian stopped")
     }
 
+    /// Builds the broker with the hub's authenticator and registry tracking, and binds every listener.
+    private func startBroker(
+        registry: DeviceRegistry, persistence: SQLiteBrokerPersistence, tls: NIOSSLContext?, eventLoopGroup: MultiThreadedEventLoopGroup
+    ) async throws -> MQTTBroker {
+        let authenticator = HubMQTTAuthenticator(
+            registry: registry, hostNames: configuration.hostNames, allowAnonymous: configuration.allowAnonymous,
+            logger: logger)
+        let tracker = RegistryConnectionTracker(registry: registry)
+        let broker = MQTTBroker(
+            configuration: configuration.brokerConfiguration, persistence: persistence,
+            authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger,
+            observer: tracker, admission: Self.admission(configuration.ipFilter))
+        tracker.watch(broker)
+        try await broker.start()
+        for plan in configuration.listenerPlan {
+            let bound: MQTTBoundListener
+            do {
+                bound = try await broker.bind(plan.listenerConfiguration(tls: tls))
+            } catch {
+                await broker.shutdown()
+                throw HubServerError.cannotListen(error, listener: plan)
+            }
+            logger.info("\(plan.logLine(boundPort: bound.localAddress.port ?? plan.port))")
+        }
+        return broker
+    }
+
+    /// Graceful stop, in dependency order: clients and listeners first (their disconnects are recorded),
+    /// then the registry's last connection states, then storage, then the threads.
     private func stop(
-        broker: MQTTBroker?, persistence: SQLiteBrokerPersistence, database: SQLiteDatabase,
-        eventLoopGroup: MultiThreadedEventLoopGroup
+        broker: MQTTBroker?, registry: DeviceRegistry, background: inout ThrowingTaskGroup<Void, any Error>,
+        persistence: SQLiteBrokerPersistence, database: SQLiteDatabase, eventLoopGroup: MultiThreadedEventLoopGroup
     ) async {
         if let broker { await broker.shutdown() }
+        background.cancelAll()
+        while let result = await background.nextResult() {
+            if case .failure(let error) = result, !(error is CancellationError) {
+                logger.error("a background task failed: \(error)")
+            }
+        }
+        await registry.flushConnectionStates()
         do {
             try await persistence.close()
             try database.close()
@@ -157,6 +186,44 @@ public struct MeridianServer: Service {
                 logger: logger)
         } catch {
             throw HubServerError(.storage, "cannot open the database: \(error.message)")
+        }
+    }
+
+    /// The master key that seals stored keys: `master-key` / `MERIDIAN_MASTER_KEY`, else
+    /// `<data-dir>/master.key` (created 0600 at first start; refused if others can read it).
+    func masterKey() throws(HubServerError) -> MasterKey {
+        do {
+            if let bytes = configuration.masterKey { return try MasterKey(bytes: bytes) }
+            return try MasterKey.loadOrCreate(dataDirectory: configuration.dataDirectory)
+        } catch {
+            throw HubServerError(.storage, "cannot use the master key: \(error.message)")
+        }
+    }
+
+    /// The identity registry over the SQLite stores, bootstrapped (default policies, owner key).
+    func openRegistry(_ database: SQLiteDatabase) async throws(HubServerError) -> DeviceRegistry {
+        let sealer = MasterKeySealer(current: try masterKey())
+        let registry = DeviceRegistry(
+            store: SQLiteRegistryStore(database: database, sealer: sealer),
+            policies: SQLiteAccessPolicyStore(database: database, sealer: sealer),
+            certificates: SQLiteCertificateStore(database: database),
+            users: SQLiteUserStore(database: database),
+            logger: logger)
+        do {
+            try await registry.bootstrap(ownerKey: configuration.ownerKey)
+        } catch {
+            throw HubServerError(.storage, "cannot open the registry: \(error.message)")
+        }
+        return registry
+    }
+
+    /// Writes `<data-dir>/hub.json` for offline tools; a failure is only logged.
+    private func recordHubInfo() {
+        let info = HubInfo(hostName: configuration.hostName, httpsPort: configuration.httpsPort, httpPort: configuration.httpPort)
+        do {
+            try info.write(toDataDirectory: configuration.dataDirectory)
+        } catch {
+            logger.warning("cannot write \(HubInfo.fileName) in the data directory: \(error)")
         }
     }
 }

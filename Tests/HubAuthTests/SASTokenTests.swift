@@ -188,6 +188,18 @@ struct SASTokenTests {
         }
     }
 
+    @Test("descriptions, debug descriptions and dumps of a token never show the signature")
+    func redacted() throws {
+        let token = try SASToken.parse(Vectors.serviceToken)
+        var dumped = ""
+        dump(token, to: &dumped)
+        for text in [token.description, String(describing: token), String(reflecting: token), "\(token)", dumped] {
+            #expect(!text.contains("iIzEw6hi6GK79RY5"), "\(text)")
+            #expect(text.contains("<redacted>"))
+        }
+        #expect(token.description == "SASToken(sr: myhub.azure-devices.net, se: 1700000000, skn: iothubowner, sig: <redacted>)")
+    }
+
     @Test("error descriptions are codes only")
     func errorsCarryCodesOnly() {
         do {

@@ -88,7 +88,6 @@ struct X509DeviceVerifierTests {
     @Test("CA chain refusals each have their code")
     func chainRefused() async {
         let root = TestPKI.rootCA()
-        let trusted = [root.pem]
         func verify(_ chain: [TestIssuer], _ id: String = "dev1", trusted: [String]? = nil) async throws(X509AuthError) {
             _ = try await X509DeviceVerifier.verifyChain(chainDER: chain.map(\.der), deviceID: id, trustedCAPEMs: trusted ?? [root.pem], now: now)
         }

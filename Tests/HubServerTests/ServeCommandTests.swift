@@ -113,3 +113,28 @@ struct ServeCommandTests {
         #expect(ServeCommand.exitCode(for: HubServerError(.storage, "x")).rawValue == 1)
     }
 }
+
+/// Every command of the CLI is well formed: its options parse (a duplicated option name, for one,
+/// would make the argument parser refuse the command at run time).
+@Suite("meridian command tree")
+struct CommandTreeTests {
+    static func paths(_ command: any ParsableCommand.Type, prefix: [String] = []) -> [[String]] {
+        let name = command.configuration.commandName ?? String(describing: command).lowercased()
+        let here = prefix.isEmpty ? [] : prefix + [name]
+        let children = command.configuration.subcommands.flatMap { paths($0, prefix: prefix.isEmpty ? [""] : here) }
+        return (here.isEmpty ? [] : [here]) + children
+    }
+
+    @Test("every subcommand answers --help")
+    func help() throws {
+        let all = Self.paths(MeridianCommand.self).map { Array($0.drop { $0.isEmpty }) }
+        #expect(all.contains(["device", "create"]) && all.contains(["policy", "connection-string"]) && all.contains(["ca", "verify"]))
+        for path in all {
+            do {
+                _ = try MeridianCommand.parseAsRoot(path + ["--help"])
+            } catch {
+                #expect(MeridianCommand.exitCode(for: error) == .success, "\(path): \(MeridianCommand.message(for: error))")
+            }
+        }
+    }
+}

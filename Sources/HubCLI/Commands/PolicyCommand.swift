@@ -50,7 +50,6 @@ public struct PolicyCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("With --data-dir: the master key if the hub was given one (default: $MERIDIAN_MASTER_KEY or <data-dir>/master.key).", valueName: "base64"))
         var masterKey: String?
         @Option(help: "primary or secondary.") var key = "primary"
-        @Flag(help: "Print JSON.") var json = false
         @OptionGroup var options: ClientOptions
 
         func validate() throws {
@@ -72,7 +71,7 @@ public struct PolicyCommand: AsyncParsableCommand {
                 let host = try hostName ?? options.resolvedConnectionString().hostName
                 text = ConnectionString(hostName: host, sharedAccessKeyName: name, sharedAccessKey: sak).description
             }
-            if json || options.json { Output.json(["connectionString": text]) } else { print(text) }
+            if options.json { Output.json(["connectionString": text]) } else { print(text) }
         }
     }
 
