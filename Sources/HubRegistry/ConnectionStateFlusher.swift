@@ -18,7 +18,8 @@ public struct ConnectionStateFlusher: Service {
         self.interval = interval
     }
 
-    /// Flushes every `interval` until graceful shutdown or cancellation, then flushes once more.
+    /// Flushes every `interval` until graceful shutdown or cancellation; after a graceful shutdown it
+    /// flushes once more (after a cancellation it does not).
     public func run() async throws {
         let registry = registry
         let interval = interval
@@ -32,7 +33,9 @@ public struct ConnectionStateFlusher: Service {
                 await registry.flushConnectionStates()
             }
         }
-        // The last changes recorded before shutdown.
-        await registry.flushConnectionStates()
+        // The last changes recorded before a graceful shutdown. When the task itself was cancelled, the
+        // owner is tearing down in a hurry (storage may be closing): it calls `flushConnectionStates()`
+        // itself if it wants them, and anything unwritten stays pending rather than failing here.
+        if !Task.isCancelled { await registry.flushConnectionStates() }
     }
 }

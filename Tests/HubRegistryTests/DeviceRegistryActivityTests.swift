@@ -134,4 +134,25 @@ struct DeviceRegistryActivityTests {
         }
         #expect(try await env.stores.registry.device(id("b"))?.connectionState == .connected, "flushed on shutdown")
     }
+
+    @Test("a cancelled flusher stops at once and leaves unwritten states pending for an explicit flush", arguments: Backend.allCases)
+    func flusherCancelled(_ backend: Backend) async throws {
+        var configuration = DeviceRegistry.Configuration.testDefaults
+        configuration.connectionStateFlushInterval = .seconds(3600)
+        let env = try backend.make(configuration: configuration)
+        defer { env.cleanUp() }
+        _ = try await env.registry.putDevice(DeviceWrite(id: id("a")), ifMatch: nil)
+        let flusher = env.registry.connectionStateFlusher
+        let clock = ContinuousClock()
+        let started = clock.now
+        let task = Task { try await flusher.run() }
+        env.registry.recordConnection(IdentityID(device: id("a")), connected: true)
+        task.cancel()
+        try await task.value
+        #expect(clock.now - started < .seconds(10))
+        #expect(try await env.stores.registry.device(id("a"))?.connectionState == .disconnected)
+        #expect(try await env.registry.device(id("a")).connectionState == .connected, "still pending")
+        await env.registry.flushConnectionStates()
+        #expect(try await env.stores.registry.device(id("a"))?.connectionState == .connected)
+    }
 }
