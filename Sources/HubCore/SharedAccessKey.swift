@@ -2,7 +2,7 @@
 /// base64 in Azure's APIs and connection strings.
 ///
 /// Its descriptions never show the key, so it cannot leak into a log by accident.
-public struct SharedAccessKey: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct SharedAccessKey: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The raw key bytes (HMAC key).
     public let bytes: [UInt8]
 
@@ -34,6 +34,21 @@ public struct SharedAccessKey: Hashable, Sendable, CustomStringConvertible, Cust
 
     public var description: String { "<redacted key>" }
     public var debugDescription: String { "<redacted key>" }
+    /// `dump()` and debuggers see no bytes either.
+    public var customMirror: Mirror { Mirror(self, children: ["bytes": "<redacted>"]) }
+
+    /// Constant-time comparison: a mismatch at the first byte takes as long as one at the last, so
+    /// comparing a presented key with a stored one leaks nothing through timing.
+    public static func == (lhs: SharedAccessKey, rhs: SharedAccessKey) -> Bool {
+        guard lhs.bytes.count == rhs.bytes.count else { return false }
+        var difference: UInt8 = 0
+        for i in lhs.bytes.indices { difference |= lhs.bytes[i] ^ rhs.bytes[i] }
+        return difference == 0
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes)
+    }
 
     public enum KeyError: Error, Sendable, Hashable, CustomStringConvertible {
         case notBase64, badLength

@@ -12,11 +12,14 @@ public struct ConnectionStateFlusher: Service {
     /// Time between flushes.
     public let interval: Duration
 
+    /// A flusher for `registry`; `DeviceRegistry.connectionStateFlusher` makes one with the configured interval.
     public init(registry: DeviceRegistry, interval: Duration) {
         self.registry = registry
         self.interval = interval
     }
 
+    /// Flushes every `interval` until graceful shutdown or cancellation; after a graceful shutdown it
+    /// flushes once more (after a cancellation it does not).
     public func run() async throws {
         let registry = registry
         let interval = interval
@@ -30,7 +33,9 @@ public struct ConnectionStateFlusher: Service {
                 await registry.flushConnectionStates()
             }
         }
-        // The last changes recorded before shutdown.
-        await registry.flushConnectionStates()
+        // The last changes recorded before a graceful shutdown. When the task itself was cancelled, the
+        // owner is tearing down in a hurry (storage may be closing): it calls `flushConnectionStates()`
+        // itself if it wants them, and anything unwritten stays pending rather than failing here.
+        if !Task.isCancelled { await registry.flushConnectionStates() }
     }
 }

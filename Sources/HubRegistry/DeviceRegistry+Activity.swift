@@ -22,31 +22,35 @@ extension DeviceRegistry {
     }
 
     /// Writes the recorded connection states to the store in batches of `connectionStateFlushBatchSize`
-    /// (one transaction each on SQLite). Holds the write lock, so a device update never writes back an
-    /// older connection state over a newer one. A record leaves memory only once it is written (and
-    /// only if no newer one arrived meanwhile), so reads never miss it; on a storage failure the rest
-    /// waits for the next flush, and the failure is logged.
+    /// (one transaction each on SQLite). Each batch holds the write lock, so a device update never writes
+    /// back an older connection state over a newer one, and other writes can go between batches. A
+    /// record leaves memory only once it is written (and only if no newer one arrived meanwhile), so
+    /// reads never miss it; a record superseded or dropped (its identity deleted) before its batch is
+    /// not written. On a storage failure the rest waits for the next flush, and the failure is logged.
     public func flushConnectionStates() async {
-        await writes.withLock {
-            let records = pendingConnections.withLock { Array($0.values) }
-            guard !records.isEmpty else { return }
-            let batchSize = max(1, configuration.connectionStateFlushBatchSize)
-            var start = 0
-            while start < records.count {
-                let batch = Array(records[start..<min(start + batchSize, records.count)])
+        let records = pendingConnections.withLock { Array($0.values) }
+        let batchSize = max(1, configuration.connectionStateFlushBatchSize)
+        var start = 0
+        while start < records.count {
+            let candidates = records[start..<min(start + batchSize, records.count)]
+            let written = await writes.withLock { () async -> Bool in
+                let batch = pendingConnections.withLock { pending in candidates.filter { pending[$0.identity] == $0 } }
+                guard !batch.isEmpty else { return true }
                 do throws(StorageError) {
                     try await store.recordConnectionStates(batch)
                 } catch {
                     logger.warning(
                         "flushing connection states failed; will retry",
                         metadata: ["pending": "\(records.count - start)", "error": "\(error)"])
-                    return
+                    return false
                 }
                 pendingConnections.withLock { pending in
                     for record in batch where pending[record.identity] == record { pending[record.identity] = nil }
                 }
-                start += batchSize
+                return true
             }
+            guard written else { return }
+            start += batchSize
         }
     }
 

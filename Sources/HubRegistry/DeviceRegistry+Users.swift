@@ -16,7 +16,8 @@ extension DeviceRegistry {
         if let password { try RegistryValidation.checkPassword(password) }
         let condition = IfMatch(ifMatch)
         if condition == .absent && password == nil { throw .invalid("a new user needs a password") }
-        let hash = password.map { PasswordHasher.hash(password: $0) }
+        let parameters = configuration.passwordHashing
+        let hash = password.map { PasswordHasher.hash(password: $0, parameters: parameters) }
         return try await writes.withLock { () async throws(RegistryError) -> MQTTUser in
             if condition == .absent, let hash {
                 let user = MQTTUser(username: username, passwordHash: hash, rules: rules, etag: RegistryTokens.etag())

@@ -35,6 +35,10 @@ public final class DeviceRegistry: Sendable {
         public var maximumPendingConnectionStates = 100_000
         /// Records per store call when flushing connection states.
         public var connectionStateFlushBatchSize = 500
+        /// scrypt cost for MQTT user passwords (`putUser`). The default is OWASP's N = 2^17, r = 8,
+        /// p = 1 (reliability plan S10); lower it only in tests. Existing hashes keep the parameters
+        /// they were made with.
+        public var passwordHashing = PasswordHasher.Parameters()
         public init() {}
     }
 

@@ -58,53 +58,74 @@ public struct MeridianServer: Service {
         let registry = try await openRegistry(database)
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.effectiveEventLoopThreads)
         var broker: MQTTBroker?
-        do {
-            let authenticator = HubMQTTAuthenticator(
-                registry: registry, hostNames: configuration.hostNames, allowAnonymous: configuration.allowAnonymous,
-                logger: logger)
-            let tracker = RegistryConnectionTracker(registry: registry)
-            let newBroker = MQTTBroker(
-                configuration: configuration.brokerConfiguration, persistence: persistence,
-                authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger,
-                observer: tracker, admission: Self.admission(configuration.ipFilter))
-            tracker.watch(newBroker)
-            try await newBroker.start()
-            broker = newBroker
-            // HTTP listeners run as child tasks; they stop on graceful shutdown (inherited from our
-            // ServiceGroup), once the broker has closed their MQTT-over-WebSocket connections.
-            try await withThrowingTaskGroup(of: Void.self) { httpListeners in
-                for plan in configuration.listenerPlan {
-                    let port: Int
-                    do {
-                        port = try await bind(
-                            plan, broker: newBroker, registry: registry, tls: tls, group: eventLoopGroup, logger: logger,
-                            tasks: &httpListeners)
-                    } catch {
-                        throw HubServerError.cannotListen(error, listener: plan)
+        // The registry's connection-state writer runs beside the hub and is stopped before the database.
+        try await withThrowingTaskGroup(of: Void.self) { background in
+            background.addTask { try await registry.connectionStateFlusher.run() }
+            do {
+                let newBroker = try await startBroker(registry: registry, persistence: persistence, eventLoopGroup: eventLoopGroup)
+                broker = newBroker
+                // HTTP listeners run as child tasks; they stop on graceful shutdown (inherited from our
+                // ServiceGroup), once the broker has closed their MQTT-over-WebSocket connections.
+                try await withThrowingTaskGroup(of: Void.self) { httpListeners in
+                    for plan in configuration.listenerPlan {
+                        let port: Int
+                        do {
+                            port = try await bind(
+                                plan, broker: newBroker, registry: registry, tls: tls, group: eventLoopGroup, logger: logger,
+                                tasks: &httpListeners)
+                        } catch {
+                            throw HubServerError.cannotListen(error, listener: plan)
+                        }
+                        logger.info("\(plan.logLine(boundPort: port))")
                     }
-                    logger.info("\(plan.logLine(boundPort: port))")
+                    recordHubInfo()
+                    logger.info("meridian ready")
+                    // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
+                    try? await gracefulShutdown()
+                    logger.info("meridian shutting down")
+                    await newBroker.shutdown()
+                    try await httpListeners.waitForAll()
                 }
-                recordHubInfo()
-                logger.info("meridian ready")
-                // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
-                try? await gracefulShutdown()
-                logger.info("meridian shutting down")
-                await newBroker.shutdown()
-                try await httpListeners.waitForAll()
+            } catch {
+                await stop(broker: broker, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
+                throw error
             }
-        } catch {
-            await stop(broker: broker, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
-            throw error
+            await stop(broker: broker, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
         }
-        await stop(broker: nil, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
         logger.info("meridian stopped")
     }
 
+    /// Builds and starts the broker with the hub's authenticator and registry tracking (listeners are bound later).
+    private func startBroker(
+        registry: DeviceRegistry, persistence: SQLiteBrokerPersistence, eventLoopGroup: MultiThreadedEventLoopGroup
+    ) async throws -> MQTTBroker {
+        let authenticator = HubMQTTAuthenticator(
+            registry: registry, hostNames: configuration.hostNames, allowAnonymous: configuration.allowAnonymous,
+            logger: logger)
+        let tracker = RegistryConnectionTracker(registry: registry)
+        let broker = MQTTBroker(
+            configuration: configuration.brokerConfiguration, persistence: persistence,
+            authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger,
+            observer: tracker, admission: Self.admission(configuration.ipFilter))
+        tracker.watch(broker)
+        try await broker.start()
+        return broker
+    }
+
+    /// Graceful stop, in dependency order: clients and listeners first (their disconnects are recorded),
+    /// then the registry's last connection states, then storage, then the threads.
     private func stop(
-        broker: MQTTBroker?, persistence: SQLiteBrokerPersistence, database: SQLiteDatabase,
-        eventLoopGroup: MultiThreadedEventLoopGroup
+        broker: MQTTBroker?, registry: DeviceRegistry, background: inout ThrowingTaskGroup<Void, any Error>,
+        persistence: SQLiteBrokerPersistence, database: SQLiteDatabase, eventLoopGroup: MultiThreadedEventLoopGroup
     ) async {
         if let broker { await broker.shutdown() }
+        background.cancelAll()
+        while let result = await background.nextResult() {
+            if case .failure(let error) = result, !(error is CancellationError) {
+                logger.error("a background task failed: \(error)")
+            }
+        }
+        await registry.flushConnectionStates()
         do {
             try await persistence.close()
             try database.close()

@@ -5,6 +5,7 @@ import Synchronization
 public final class InMemoryAccessPolicyStore: AccessPolicyStore {
     private let state = Mutex([ExactKey: AccessPolicy]())
 
+    /// An empty store.
     public init() {}
 
     public func policies() async throws(StorageError) -> [AccessPolicy] {

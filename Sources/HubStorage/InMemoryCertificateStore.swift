@@ -5,6 +5,7 @@ import Synchronization
 public final class InMemoryCertificateStore: CertificateStore {
     private let state = Mutex([ExactKey: CACertificate]())
 
+    /// An empty store.
     public init() {}
 
     public func certificates() async throws(StorageError) -> [CACertificate] {

@@ -18,6 +18,7 @@ public final class InMemoryRegistryStore: RegistryStore {
 
     private let state = Mutex(State())
 
+    /// An empty store.
     public init() {}
 
     // MARK: devices
@@ -66,7 +67,7 @@ public final class InMemoryRegistryStore: RegistryStore {
                 start = state.order.insertionIndex(of: key)
                 if start < state.order.count && state.order[start] == key { start += 1 }
             }
-            let end = min(state.order.count, start + limit)
+            let end = start + min(limit, state.order.count - start)
             return state.order[start..<end].compactMap { state.devices[$0] }
         }
     }
@@ -136,6 +137,7 @@ public final class InMemoryRegistryStore: RegistryStore {
         state.withLock { state in Self.record(identity, connection, time, in: &state) }
     }
 
+    /// All records under one lock, in order.
     public func recordConnectionStates(_ records: [ConnectionStateRecord]) async throws(StorageError) {
         state.withLock { state in
             for r in records { Self.record(r.identity, r.state, r.time, in: &state) }

@@ -5,6 +5,7 @@ import Synchronization
 public final class InMemoryUserStore: UserStore {
     private let state = Mutex([ExactKey: MQTTUser]())
 
+    /// An empty store.
     public init() {}
 
     public func users() async throws(StorageError) -> [MQTTUser] {

@@ -25,6 +25,8 @@ public struct MasterKeySealer: SecretSealer {
     /// Every key that may open a value: `current` first, then the previous keys (duplicates dropped).
     private let keys: [MasterKey]
 
+    /// Seals under `current`; opens values sealed under `current` or any of `previous` (keys kept after
+    /// a rotation).
     public init(current: MasterKey, previous: [MasterKey] = []) {
         self.current = current
         var keys = [current]

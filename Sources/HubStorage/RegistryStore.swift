@@ -51,7 +51,9 @@ extension RegistryStore {
 
 /// One connection state change of a device or module, as written behind by the registry.
 public struct ConnectionStateRecord: Hashable, Sendable {
+    /// The device or module.
     public var identity: IdentityID
+    /// Connected or disconnected.
     public var state: ConnectionState
     /// When it changed; stored as both the connection state's update time and the last activity time.
     public var time: Timestamp

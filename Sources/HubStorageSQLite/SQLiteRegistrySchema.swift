@@ -19,6 +19,7 @@ import GRDB
 ///
 /// Timestamps are milliseconds since 1970 (`*_millis`), booleans 0/1.
 public enum SQLiteRegistrySchema {
+    /// The registry's migrations, in order.
     public static let migrations: [SQLiteMigration] = [
         SQLiteMigration("registry-1-identities") { db in
             try db.execute(

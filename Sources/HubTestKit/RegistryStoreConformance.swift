@@ -180,6 +180,7 @@ public enum RegistryStoreConformance {
             #expect(pages.dropLast().allSatisfy { $0.count == 4 })
             #expect(try await store.devices(after: nil, limit: 0).isEmpty)
             #expect(try await store.devices(after: nil, limit: 1000).count == raw.count)
+            #expect(try await store.devices(after: S.id(expected[0]), limit: .max).count == raw.count - 1)
             #expect(try await store.devices(after: S.id(expected.last!), limit: 10).isEmpty)
             // `after` need not exist: paging resumes at the next id in byte order.
             #expect(try await store.devices(after: S.id("a0"), limit: 2).map(\.id.rawValue) == ["a_", "aa"])

@@ -70,3 +70,17 @@ struct HubCoreTests {
         #expect(b.take(nowNanos: 100_000_000) != nil)
     }
 }
+
+@Suite("Key hygiene")
+struct KeyHygieneTests {
+    @Test("dump() of a key shows no bytes; equal keys compare equal, different ones not")
+    func redaction() throws {
+        let key = try SharedAccessKey(bytes: Array(repeating: 0xAB, count: 32))
+        var dumped = ""
+        dump(key, to: &dumped)
+        #expect(!dumped.contains("171") && dumped.contains("<redacted>"))
+        #expect(key == (try SharedAccessKey(bytes: Array(repeating: 0xAB, count: 32))))
+        #expect(key != (try SharedAccessKey(bytes: Array(repeating: 0xAB, count: 31) + [0xAC])))
+        #expect(key != (try SharedAccessKey(bytes: Array(repeating: 0xAB, count: 16))))
+    }
+}

@@ -93,7 +93,7 @@ struct DeviceRegistryActivityTests {
 
     @Test("pending changes are bounded", arguments: [Backend.inMemory])
     func bounded(_ backend: Backend) async throws {
-        var configuration = DeviceRegistry.Configuration()
+        var configuration = DeviceRegistry.Configuration.testDefaults
         configuration.maximumPendingConnectionStates = 2
         configuration.connectionStateFlushBatchSize = 1
         let env = try backend.make(configuration: configuration)
@@ -109,7 +109,7 @@ struct DeviceRegistryActivityTests {
 
     @Test("the flusher service writes periodically and once more on graceful shutdown", arguments: Backend.allCases)
     func flusherService(_ backend: Backend) async throws {
-        var configuration = DeviceRegistry.Configuration()
+        var configuration = DeviceRegistry.Configuration.testDefaults
         configuration.connectionStateFlushInterval = .milliseconds(20)
         let env = try backend.make(configuration: configuration)
         defer { env.cleanUp() }
@@ -133,5 +133,26 @@ struct DeviceRegistryActivityTests {
             }
         }
         #expect(try await env.stores.registry.device(id("b"))?.connectionState == .connected, "flushed on shutdown")
+    }
+
+    @Test("a cancelled flusher stops at once and leaves unwritten states pending for an explicit flush", arguments: Backend.allCases)
+    func flusherCancelled(_ backend: Backend) async throws {
+        var configuration = DeviceRegistry.Configuration.testDefaults
+        configuration.connectionStateFlushInterval = .seconds(3600)
+        let env = try backend.make(configuration: configuration)
+        defer { env.cleanUp() }
+        _ = try await env.registry.putDevice(DeviceWrite(id: id("a")), ifMatch: nil)
+        let flusher = env.registry.connectionStateFlusher
+        let clock = ContinuousClock()
+        let started = clock.now
+        let task = Task { try await flusher.run() }
+        env.registry.recordConnection(IdentityID(device: id("a")), connected: true)
+        task.cancel()
+        try await task.value
+        #expect(clock.now - started < .seconds(10))
+        #expect(try await env.stores.registry.device(id("a"))?.connectionState == .disconnected)
+        #expect(try await env.registry.device(id("a")).connectionState == .connected, "still pending")
+        await env.registry.flushConnectionStates()
+        #expect(try await env.stores.registry.device(id("a"))?.connectionState == .connected)
     }
 }

@@ -51,7 +51,7 @@ struct DeviceRegistryCacheAndFeedTests {
 
     @Test("the cache is bounded and evicts the least recently used", arguments: [Backend.inMemory])
     func bounded(_ backend: Backend) async throws {
-        var configuration = DeviceRegistry.Configuration()
+        var configuration = DeviceRegistry.Configuration.testDefaults
         configuration.credentialCacheCapacity = 3
         let env = try backend.make(configuration: configuration)
         defer { env.cleanUp() }

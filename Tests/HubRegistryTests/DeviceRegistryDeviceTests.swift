@@ -166,7 +166,7 @@ struct DeviceRegistryDeviceTests {
 
     @Test("devices(top:) is ordered by id and clamped to 1…maximumListSize", arguments: Backend.allCases)
     func listing(_ backend: Backend) async throws {
-        var configuration = DeviceRegistry.Configuration()
+        var configuration = DeviceRegistry.Configuration.testDefaults
         configuration.maximumListSize = 5
         let env = try backend.make(configuration: configuration)
         defer { env.cleanUp() }

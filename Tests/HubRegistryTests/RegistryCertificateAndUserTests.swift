@@ -98,7 +98,8 @@ struct RegistryCertificateAndUserTests {
         defer { env.cleanUp() }
         let rules = [ACLRule(pattern: "sensors/%u/#", actions: .publish), ACLRule(pattern: "#", actions: .all, allow: false)]
         let created = try await env.registry.putUser(username: "gateway", password: "correct horse", rules: rules, ifMatch: nil)
-        #expect(created.passwordHash.hasPrefix("$scrypt$"))
+        #expect(created.passwordHash.hasPrefix("$scrypt$ln=4,r=8,p=1$"), "hashed with the configured cost")
+        #expect(DeviceRegistry.Configuration().passwordHashing == PasswordHasher.Parameters(logN: 17, r: 8, p: 1), "OWASP by default")
         #expect(!created.passwordHash.contains("correct horse"))
         #expect(PasswordHasher.verify(password: "correct horse", hash: created.passwordHash))
         #expect(!PasswordHasher.verify(password: "wrong", hash: created.passwordHash))

@@ -1,3 +1,4 @@
+import HubAuth
 import HubCore
 import HubRegistry
 import HubStorage
@@ -16,7 +17,7 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// A registry over fresh stores of this backend (optionally wrapped), with a manual clock.
     func make(
-        configuration: DeviceRegistry.Configuration = .init(),
+        configuration: DeviceRegistry.Configuration = .testDefaults,
         wrap: (any RegistryStore) -> any RegistryStore = { $0 }
     ) throws -> TestRegistry {
         let clock = TestClock()
@@ -65,6 +66,16 @@ struct TestRegistry: Sendable {
         registry = DeviceRegistry(
             store: wrapped, policies: stores.policies, certificates: stores.certificates, users: stores.users,
             configuration: configuration, logger: logger, now: { clock.now() })
+    }
+}
+
+extension DeviceRegistry.Configuration {
+    /// The defaults, with a cheap scrypt (N = 2^4): OWASP's N = 2^17 costs seconds per hash in a debug
+    /// build, and a suite full of them starves the timing-sensitive tests running beside it.
+    static var testDefaults: DeviceRegistry.Configuration {
+        var configuration = DeviceRegistry.Configuration()
+        configuration.passwordHashing = PasswordHasher.Parameters(logN: 4, r: 8, p: 1)
+        return configuration
     }
 }
 
