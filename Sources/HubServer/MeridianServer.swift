@@ -90,7 +90,8 @@ public struct MeridianServer: Service {
                 await stop(broker: broker, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
                 throw error
             }
-            await stop(broker: broker, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
+            // The broker was shut down above, before the HTTP listeners finished.
+            await stop(broker: nil, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
         }
         logger.info("meridian stopped")
     }
