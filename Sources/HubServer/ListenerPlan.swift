@@ -4,17 +4,26 @@ import NIOSSL
 /// One listener `meridian serve` opens: name, address and transport, decided from the configuration
 /// alone (so it can be checked without binding anything).
 public struct ListenerPlan: Sendable, Hashable {
-    /// How the listener carries MQTT.
+    /// What the listener serves. `tcp` and `tls` are the broker's own listeners; `http` and `https` are
+    /// HubHTTPAPI's `HTTPListener`s (the REST API, and MQTT over WebSockets at `webSocketPaths`).
     public enum Kind: Sendable, Hashable {
         case tcp
         case tls
-        case webSocket(paths: [String])
-        case secureWebSocket(paths: [String])
+        case http(webSocketPaths: [String])
+        case https(webSocketPaths: [String])
 
         public var needsTLS: Bool {
             switch self {
-            case .tcp, .webSocket: false
-            case .tls, .secureWebSocket: true
+            case .tcp, .http: false
+            case .tls, .https: true
+            }
+        }
+
+        /// The WebSocket paths of an HTTP listener; nil for the broker's listeners.
+        public var webSocketPaths: [String]? {
+            switch self {
+            case .tcp, .tls: nil
+            case .http(let paths), .https(let paths): paths
             }
         }
     }
@@ -32,19 +41,19 @@ public struct ListenerPlan: Sendable, Hashable {
         switch kind {
         case .tcp: "MQTT"
         case .tls: "MQTT over TLS"
-        case .webSocket(let paths): "MQTT over WebSocket at \(paths.joined(separator: ", "))"
-        case .secureWebSocket(let paths): "MQTT over WebSocket over TLS at \(paths.joined(separator: ", "))"
+        case .http(let paths): "REST API, MQTT over WebSocket at \(paths.joined(separator: ", "))"
+        case .https(let paths): "REST API, MQTT over WebSocket over TLS at \(paths.joined(separator: ", "))"
         }
     }
 
-    /// The broker's listener configuration; `tls` must be set when `kind.needsTLS`.
-    public func listenerConfiguration(tls: NIOSSLContext?) -> MQTTListenerConfiguration {
+    /// The broker's listener configuration for `tcp` and `tls`; `tls` must be set when `kind.needsTLS`.
+    /// Nil for the HTTP listeners, which HubHTTPAPI serves.
+    public func listenerConfiguration(tls: NIOSSLContext?) -> MQTTListenerConfiguration? {
         let transport: MQTTTransport
         switch kind {
         case .tcp: transport = .tcp
         case .tls: transport = .tls(tls!)
-        case .webSocket(let paths): transport = .webSocket(paths: paths, tls: nil)
-        case .secureWebSocket(let paths): transport = .webSocket(paths: paths, tls: tls!)
+        case .http, .https: return nil
         }
         return MQTTListenerConfiguration(name: name, host: host, port: port, transport: transport)
     }
@@ -73,10 +82,10 @@ extension HubConfiguration {
             ListenerPlan(name: "mqtts", portKey: .mqttsPort, host: bind, port: mqttsPort, kind: .tls),
             ListenerPlan(
                 name: "http", portKey: .httpPort, host: plainBind, port: httpPort,
-                kind: .webSocket(paths: Self.httpWebSocketPaths)),
+                kind: .http(webSocketPaths: Self.httpWebSocketPaths)),
             ListenerPlan(
                 name: "https", portKey: .httpsPort, host: bind, port: httpsPort,
-                kind: .secureWebSocket(paths: Self.httpsWebSocketPaths)),
+                kind: .https(webSocketPaths: Self.httpsWebSocketPaths)),
         ]
         return all.filter { $0.port != 0 }
     }

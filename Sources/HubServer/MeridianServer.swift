@@ -1,6 +1,7 @@
 import Foundation
 import HubAccess
 import HubCore
+import HubHTTPAPI
 import HubRegistry
 import HubStorage
 import HubStorageSQLite
@@ -19,11 +20,13 @@ import ServiceLifecycle
 ///    is enabled;
 /// 3. the SQLite database `<data-dir>/meridian.sqlite` and the broker's persistence on it;
 /// 4. one event loop per core, the broker, `broker.start()`;
-/// 5. the enabled listeners, one log line each, then `meridian ready`.
+/// 5. the enabled listeners, one log line each, then `meridian ready`: MQTT and MQTT over TLS are the
+///    broker's; HTTP and HTTPS are HubHTTPAPI's `HTTPListener`s (REST API and MQTT over WebSockets).
 ///
 /// It then waits for graceful shutdown (SIGTERM or SIGINT when run by `run(configuration:logger:)`),
-/// and stops in reverse: `broker.shutdown()` (closes listeners, flushes sessions), then persistence,
-/// the database and the event loop group. A failure at any step cleans up what was started and
+/// and stops in reverse: the HTTP listeners stop accepting, `broker.shutdown()` (closes its listeners
+/// and every MQTT connection, WebSocket ones included, flushes sessions), the HTTP listeners finish,
+/// then persistence, the database and the event loop group. A failure at any step cleans up what was started and
 /// throws a `HubServerError` whose message is one line for stderr.
 public struct MeridianServer: Service {
     public let configuration: HubConfiguration
@@ -59,24 +62,43 @@ public struct MeridianServer: Service {
         try await withThrowingTaskGroup(of: Void.self) { background in
             background.addTask { try await registry.connectionStateFlusher.run() }
             do {
-                broker = try await startBroker(registry: registry, persistence: persistence, tls: tls, eventLoopGroup: eventLoopGroup)
-                recordHubInfo()
-                logger.info("meridian ready")
-                // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
-                try? await gracefulShutdown()
-                logger.info("meridian shutting down")
+                let newBroker = try await startBroker(registry: registry, persistence: persistence, eventLoopGroup: eventLoopGroup)
+                broker = newBroker
+                // HTTP listeners run as child tasks; they stop on graceful shutdown (inherited from our
+                // ServiceGroup), once the broker has closed their MQTT-over-WebSocket connections.
+                try await withThrowingTaskGroup(of: Void.self) { httpListeners in
+                    for plan in configuration.listenerPlan {
+                        let port: Int
+                        do {
+                            port = try await bind(
+                                plan, broker: newBroker, registry: registry, tls: tls, group: eventLoopGroup, logger: logger,
+                                tasks: &httpListeners)
+                        } catch {
+                            throw HubServerError.cannotListen(error, listener: plan)
+                        }
+                        logger.info("\(plan.logLine(boundPort: port))")
+                    }
+                    recordHubInfo()
+                    logger.info("meridian ready")
+                    // Returns on SIGTERM/SIGINT; throws only when the task is cancelled, which ends us too.
+                    try? await gracefulShutdown()
+                    logger.info("meridian shutting down")
+                    await newBroker.shutdown()
+                    try await httpListeners.waitForAll()
+                }
             } catch {
                 await stop(broker: broker, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
                 throw error
             }
-            await stop(broker: broker, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
+            // The broker was shut down above, before the HTTP listeners finished.
+            await stop(broker: nil, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
         }
         logger.info("meridian stopped")
     }
 
-    /// Builds the broker with the hub's authenticator and registry tracking, and binds every listener.
+    /// Builds and starts the broker with the hub's authenticator and registry tracking (listeners are bound later).
     private func startBroker(
-        registry: DeviceRegistry, persistence: SQLiteBrokerPersistence, tls: NIOSSLContext?, eventLoopGroup: MultiThreadedEventLoopGroup
+        registry: DeviceRegistry, persistence: SQLiteBrokerPersistence, eventLoopGroup: MultiThreadedEventLoopGroup
     ) async throws -> MQTTBroker {
         let authenticator = HubMQTTAuthenticator(
             registry: registry, hostNames: configuration.hostNames, allowAnonymous: configuration.allowAnonymous,
@@ -88,16 +110,6 @@ public struct MeridianServer: Service {
             observer: tracker, admission: Self.admission(configuration.ipFilter))
         tracker.watch(broker)
         try await broker.start()
-        for plan in configuration.listenerPlan {
-            let bound: MQTTBoundListener
-            do {
-                bound = try await broker.bind(plan.listenerConfiguration(tls: tls))
-            } catch {
-                await broker.shutdown()
-                throw HubServerError.cannotListen(error, listener: plan)
-            }
-            logger.info("\(plan.logLine(boundPort: bound.localAddress.port ?? plan.port))")
-        }
         return broker
     }
 

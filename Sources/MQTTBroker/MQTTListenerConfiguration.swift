@@ -1,16 +1,14 @@
 import NIOCore
 import NIOSSL
 
-/// How a listener carries MQTT.
+/// How a listener carries MQTT. (MQTT over WebSockets comes through the hub's HTTP listeners:
+/// `MQTTBroker.configureWebSocketConnection`.)
 public enum MQTTTransport: Sendable {
     /// MQTT over plain TCP.
     case tcp
     /// MQTT over TLS. A client certificate, if presented, is accepted at the TLS layer and handed to the
     /// authenticator (`ConnectRequest.peerCertificateChainDER`), which decides.
     case tls(NIOSSLContext)
-    /// MQTT over WebSockets (subprotocol `mqtt`) on an HTTP/1.1 listener, optionally behind TLS.
-    /// Upgrades are accepted on any of `paths`; other requests get a JSON 404.
-    case webSocket(paths: [String], tls: NIOSSLContext?)
 }
 
 /// One socket the broker listens on.

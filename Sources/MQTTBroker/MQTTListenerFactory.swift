@@ -1,11 +1,10 @@
 import MQTTCodec
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import NIOWebSocket
 
-/// Builds the server bootstrap and channel pipeline of each transport.
+/// Builds the server bootstrap and channel pipeline of each transport. MQTT over WebSockets is served by
+/// the hub's HTTP listeners, which hand upgraded channels to `MQTTBroker.configureWebSocketConnection`.
 struct MQTTListenerFactory {
     let core: BrokerCore
 
@@ -13,7 +12,6 @@ struct MQTTListenerFactory {
         let core = self.core
         let name = listener.name
         let transport = listener.transport
-        let maxFrame = core.configuration.maximumPacketSize + 1024
         let bootstrap = ServerBootstrap(group: core.group)
             .serverChannelOption(ChannelOptions.backlog, value: 4096)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -27,7 +25,7 @@ struct MQTTListenerFactory {
                     return channel.eventLoop.makeFailedFuture(AdmissionRefused())
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try Self.configure(channel, transport: transport, name: name, core: core, maxFrame: maxFrame)
+                    try Self.configure(channel, transport: transport, name: name, core: core)
                 }
             }
         let channel = try await bootstrap.bind(host: listener.host, port: listener.port).get()
@@ -38,7 +36,7 @@ struct MQTTListenerFactory {
         return MQTTBoundListener(configuration: listener, localAddress: address, channel: channel)
     }
 
-    private static func configure(_ channel: any Channel, transport: MQTTTransport, name: String, core: BrokerCore, maxFrame: Int) throws {
+    private static func configure(_ channel: any Channel, transport: MQTTTransport, name: String, core: BrokerCore) throws {
         let sync = channel.pipeline.syncOperations
         switch transport {
         case .tcp:
@@ -47,49 +45,9 @@ struct MQTTListenerFactory {
             let certificates = PresentedClientCertificates()
             try sync.addHandler(NIOSSLServerHandler(context: context, customVerificationCallback: certificates.callback))
             try sync.addHandler(MQTTConnectionHandler(core: core, listenerName: name, clientCertificates: certificates))
-        case .webSocket(let paths, let tls):
-            let certificates = tls.map { _ in PresentedClientCertificates() }
-            if let tls, let certificates {
-                try sync.addHandler(NIOSSLServerHandler(context: tls, customVerificationCallback: certificates.callback))
-            }
-            let fallback = HTTPFallbackHandler(webSocketPaths: paths)
-            let upgrader = NIOWebSocketServerUpgrader(
-                maxFrameSize: maxFrame,
-                automaticErrorHandling: true,
-                shouldUpgrade: { channel, head in
-                    channel.eventLoop.makeSucceededFuture(WebSocketSubprotocol.negotiate(head, paths: paths))
-                },
-                upgradePipelineHandler: { channel, _ in
-                    channel.eventLoop.makeCompletedFuture {
-                        let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(WebSocketMQTTFramer())
-                        try sync.addHandler(MQTTConnectionHandler(core: core, listenerName: name, clientCertificates: certificates))
-                    }
-                })
-            try sync.configureHTTPServerPipeline(
-                withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                    // The plain-HTTP responder has no business on an upgraded connection.
-                    context.pipeline.syncOperations.removeHandler(name: HTTPFallbackHandler.name, promise: nil)
-                }),
-                withErrorHandling: true)
-            try sync.addHandler(fallback, name: HTTPFallbackHandler.name)
         }
     }
 }
 
 /// A connection refused at accept time by the broker's admission check.
 struct AdmissionRefused: Error {}
-
-/// Chooses the WebSocket subprotocol for an upgrade request on one of `paths`.
-enum WebSocketSubprotocol {
-    /// Headers to answer the upgrade with, or nil to refuse it (wrong path, or only foreign subprotocols).
-    static func negotiate(_ head: HTTPRequestHead, paths: [String]) -> HTTPHeaders? {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        guard paths.contains(path), let chosen = MQTTBroker.webSocketSubprotocol(offered: head.headers["Sec-WebSocket-Protocol"]) else {
-            return nil
-        }
-        var headers = HTTPHeaders()
-        if !chosen.isEmpty { headers.add(name: "Sec-WebSocket-Protocol", value: chosen) }
-        return headers
-    }
-}

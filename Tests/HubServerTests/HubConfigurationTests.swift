@@ -361,14 +361,14 @@ struct HubConfigurationTests {
         #expect(c.listenerPlan.map(\.host) == ["127.0.0.1", "0.0.0.0", "127.0.0.1", "0.0.0.0"])
         #expect(
             c.listenerPlan.map(\.kind) == [
-                .tcp, .tls, .webSocket(paths: ["/mqtt"]), .secureWebSocket(paths: ["/mqtt", "/$iothub/websocket"]),
+                .tcp, .tls, .http(webSocketPaths: ["/mqtt"]), .https(webSocketPaths: ["/mqtt", "/$iothub/websocket"]),
             ])
         #expect(
             c.listenerPlan.map { $0.logLine(boundPort: $0.port) } == [
                 "listener mqtt on 127.0.0.1:1883 (MQTT)",
                 "listener mqtts on 0.0.0.0:8883 (MQTT over TLS)",
-                "listener http on 127.0.0.1:8080 (MQTT over WebSocket at /mqtt)",
-                "listener https on 0.0.0.0:8443 (MQTT over WebSocket over TLS at /mqtt, /$iothub/websocket)",
+                "listener http on 127.0.0.1:8080 (REST API, MQTT over WebSocket at /mqtt)",
+                "listener https on 0.0.0.0:8443 (REST API, MQTT over WebSocket over TLS at /mqtt, /$iothub/websocket)",
             ])
         #expect(c.needsTLS)
         c.mqttsPort = 0

@@ -53,8 +53,8 @@ struct MeridianServerIntegrationTests {
             listenerLines == [
                 "listener mqtt on 127.0.0.1:\(ports[0]) (MQTT)",
                 "listener mqtts on 127.0.0.1:\(ports[1]) (MQTT over TLS)",
-                "listener http on 127.0.0.1:\(ports[2]) (MQTT over WebSocket at /mqtt)",
-                "listener https on 127.0.0.1:\(ports[3]) (MQTT over WebSocket over TLS at /mqtt, /$iothub/websocket)",
+                "listener http on 127.0.0.1:\(ports[2]) (REST API, MQTT over WebSocket at /mqtt)",
+                "listener https on 127.0.0.1:\(ports[3]) (REST API, MQTT over WebSocket over TLS at /mqtt, /$iothub/websocket)",
             ])
         let ready = try #require(logs.messages.firstIndex(of: "meridian ready"))
         #expect(logs.messages.lastIndex { $0.hasPrefix("listener ") }! < ready)

@@ -1,0 +1,225 @@
+import HTTPTypes
+import HubAuth
+import HubCore
+import HubRegistry
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The service REST API (Azure IoT Hub's registry surface plus Meridian's extensions) as a Hummingbird
+/// router built from `ServiceRoute`.
+///
+/// Every call goes through the same steps, in this order, so that unauthenticated callers cost nothing:
+/// authenticate and authorize (`ServiceAuthenticator`), take a registry-rate token (`RegistryThrottle`),
+/// check the body's Content-Type and read it up to the limit while it streams, parse it strictly, run
+/// the handler (`ServiceAPI+Devices` …), and write JSON. Any failure becomes Azure's error body
+/// (`APIErrorMiddleware`).
+public struct ServiceAPI: Sendable {
+    /// Limits and hooks, with defaults.
+    public struct Configuration: Sendable {
+        public static let defaultMaximumBodySize = 256 * 1024
+
+        /// Host names SAS tokens may name (`HubConfiguration.hostNames`); with or without `:port`.
+        public var hostNames: [String]
+        /// Largest request body; larger ones get 413 while streaming. Default 256 KiB.
+        public var maximumBodySize = defaultMaximumBodySize
+        /// Registry operations per minute, hub-wide (`registry-rate`); 0 = unlimited.
+        public var registryRatePerMinute = 6000
+        /// `connectedDeviceCount` of `GET /statistics/service`.
+        public var connectedDeviceCount: @Sendable () -> Int = { 0 }
+        /// Seconds since 1970, for token expiry.
+        public var now: @Sendable () -> Int64 = { WallClock.nowMillis() / 1000 }
+        /// Monotonic nanoseconds, for the throttle.
+        public var monotonicNanos: @Sendable () -> UInt64 = { ContinuousClock.now.nanosecondsSinceStart }
+
+        public init(hostNames: [String]) {
+            self.hostNames = hostNames
+        }
+    }
+
+    let registry: DeviceRegistry
+    let configuration: Configuration
+    let authenticator: ServiceAuthenticator
+    let throttle: RegistryThrottle
+    let logger: Logger
+
+    public init(registry: DeviceRegistry, configuration: Configuration, logger: Logger) {
+        self.registry = registry
+        self.configuration = configuration
+        self.authenticator = ServiceAuthenticator(
+            validator: SASValidator(hostNames: configuration.hostNames),
+            policy: { [registry] name in registry.policy(named: name) },
+            now: configuration.now)
+        self.throttle = RegistryThrottle(perMinute: configuration.registryRatePerMinute, clock: configuration.monotonicNanos)
+        self.logger = logger
+    }
+
+    /// Adds every route of the table to `router`, behind the error middleware.
+    public func addRoutes(to router: Router<APIRequestContext>) {
+        for route in ServiceRoute.allCases {
+            router.on(RouterPath(stringLiteral: route.path), method: route.method) { request, context in
+                try await self.respond(route, request, context)
+            }
+        }
+    }
+
+    /// A router serving this API and nothing else, answering unknown paths with JSON 404/405 (and 426 on
+    /// `webSocketPaths`, which only serve WebSocket upgrades).
+    public func makeRouter(webSocketPaths: [String] = []) -> Router<APIRequestContext> {
+        let router = Self.makeEmptyRouter(webSocketPaths: webSocketPaths, logger: logger)
+        addRoutes(to: router)
+        return router
+    }
+
+    /// A router with the API's error handling and no routes: every request gets a JSON 404 (426 on
+    /// `webSocketPaths`). For listeners that serve only MQTT over WebSockets.
+    public static func makeEmptyRouter(webSocketPaths: [String], logger: Logger) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: APIErrorMiddleware(webSocketPaths: webSocketPaths, logger: logger))
+        return router
+    }
+
+    func respond(_ route: ServiceRoute, _ request: Request, _ context: APIRequestContext) async throws(APIError) -> Response {
+        _ = try authenticator.authorize(request.headers[.authorization], required: route.rights)
+        try throttle.admit()
+        var call = APICall(route: route, request: request, parameters: context.parameters)
+        if route.takesBody {
+            call.body = try await readJSONBody(request)
+        }
+        let result = try await handle(call)
+        return result.response()
+    }
+
+    /// Checks the Content-Type, then collects the body up to the limit while it streams (a body over the
+    /// limit is refused as soon as its size is known, without buffering it), then parses it.
+    func readJSONBody(_ request: Request) async throws(APIError) -> JSONValue {
+        guard let contentType = request.headers[.contentType], Self.isJSON(contentType) else {
+            throw APIError(.unsupportedMediaType, "the body must be application/json")
+        }
+        let limit = configuration.maximumBodySize
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError(.messageTooLarge, "the body is larger than \(limit) bytes")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.messageTooLarge, "the body is larger than \(limit) bytes")
+        } catch {
+            throw APIError(.argumentInvalid, "the body could not be read")
+        }
+        guard buffer.readableBytes > 0 else { throw APIError(.argumentNull, "the request needs a JSON body") }
+        do {
+            return try JSONParser.parse(Array(buffer.readableBytesView))
+        } catch {
+            throw APIError(.argumentInvalid, "\(error)")
+        }
+    }
+
+    /// `application/json`, with or without parameters (`; charset=utf-8`), case-insensitive.
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { String($0).trimmingSpaces().lowercased() }
+        return mediaType == "application/json"
+    }
+
+    /// Runs a registry call, turning its error into the API's.
+    func perform<T: Sendable>(_ body: () async throws(RegistryError) -> T) async throws(APIError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw APIError(error)
+        }
+    }
+}
+
+/// One call: the route, the request, and what was read from it.
+struct APICall {
+    let route: ServiceRoute
+    let request: Request
+    let parameters: Parameters
+    var body: JSONValue?
+
+    init(route: ServiceRoute, request: Request, parameters: Parameters) {
+        self.route = route
+        self.request = request
+        self.parameters = parameters
+    }
+
+    /// A path capture, percent-decoded.
+    func capture(_ name: String) throws(APIError) -> String {
+        guard let raw = parameters.get(name), let decoded = PercentDecoding.decode(raw) else {
+            throw .invalid("the path segment \(name) is not valid percent-encoded UTF-8")
+        }
+        return decoded
+    }
+
+    func deviceID() throws(APIError) -> DeviceID {
+        let raw = try capture("deviceId")
+        do {
+            return try DeviceID(validating: raw)
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    func moduleID() throws(APIError) -> ModuleID {
+        let raw = try capture("moduleId")
+        do {
+            return try ModuleID(validating: raw)
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    /// A name capture of the extensions (policy, certificate, user): 1…128 bytes, no control characters.
+    func name(_ capture: String) throws(APIError) -> String {
+        let value = try self.capture(capture)
+        guard !value.isEmpty, value.utf8.count <= 128, !value.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+        else {
+            throw .invalid("\(capture) must be 1 to 128 characters without control characters")
+        }
+        return value
+    }
+
+    /// `If-Match`, unquoted (`"MQ=="` → `MQ==`, `W/"x"` → `x`); `*` and `"*"` both give `*`.
+    var ifMatch: String? {
+        guard var value = request.headers[.ifMatch]?.trimmingSpaces(), !value.isEmpty else { return nil }
+        if value.hasPrefix("W/") { value.removeFirst(2) }
+        if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+        return value
+    }
+
+    func query(_ name: String) -> String? {
+        request.uri.queryParameters[name[...]].map(String.init)
+    }
+
+    var jsonBody: JSONValue {
+        get throws(APIError) {
+            guard let body else { throw APIError(.argumentNull, "the request needs a JSON body") }
+            return body
+        }
+    }
+}
+
+/// What a handler answers: a status, JSON (or nothing) and headers.
+struct APIResult {
+    var status: HTTPResponse.Status
+    var json: JSONValue?
+    var headers: HTTPFields = [:]
+
+    static func ok(_ json: JSONValue, etag: String? = nil) -> APIResult {
+        var result = APIResult(status: .ok, json: json)
+        if let etag { result.headers[.eTag] = "\"\(etag)\"" }
+        return result
+    }
+
+    static let noContent = APIResult(status: .noContent, json: nil)
+
+    func response() -> Response {
+        var headers = self.headers
+        guard let json else { return Response(status: status, headers: headers) }
+        let bytes = JSONWriter.bytes(json)
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

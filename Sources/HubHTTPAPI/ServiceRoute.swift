@@ -1,0 +1,86 @@
+import HTTPTypes
+import HubCore
+
+/// Every route of the service REST API, with the rights a caller's policy must hold: **the route
+/// table**. The router is built from `allCases` and nothing else, and the authorization matrix test is
+/// generated from it, so a route cannot exist without declared rights.
+///
+/// Rights follow Azure (protocol reference §4.6): registry reads need RegistryRead, registry writes
+/// RegistryWrite (which implies read, `AccessRights.satisfies`), service statistics ServiceConnect. The
+/// Meridian extensions: CA certificates and MQTT users are registry data (RegistryRead/RegistryWrite);
+/// shared access policies hand out keys to everything, so they need all four rights (iothubowner).
+public enum ServiceRoute: String, CaseIterable, Sendable {
+    case putDevice, getDevice, deleteDevice, listDevices, bulkDevices, regenerateDeviceKey
+    case deviceStatistics, serviceStatistics
+    case putModule, getModule, deleteModule, listModules
+    case listPolicies, getPolicy, regeneratePolicyKey
+    case putCertificate, listCertificates, getCertificate, deleteCertificate, generateVerificationCode, verifyCertificate
+    case putUser, listUsers, getUser, deleteUser
+
+    /// Method, path pattern (`{name}` captures one segment) and required rights, in one place.
+    public var definition: (method: HTTPRequest.Method, path: String, rights: AccessRights) {
+        switch self {
+        case .putDevice: (.put, "/devices/{deviceId}", .registryWrite)
+        case .getDevice: (.get, "/devices/{deviceId}", .registryRead)
+        case .deleteDevice: (.delete, "/devices/{deviceId}", .registryWrite)
+        case .listDevices: (.get, "/devices", .registryRead)
+        case .bulkDevices: (.post, "/devices", .registryWrite)
+        case .regenerateDeviceKey: (.post, "/devices/{deviceId}/regenerateKey", .registryWrite)
+        case .deviceStatistics: (.get, "/statistics/devices", .registryRead)
+        case .serviceStatistics: (.get, "/statistics/service", .serviceConnect)
+        case .putModule: (.put, "/devices/{deviceId}/modules/{moduleId}", .registryWrite)
+        case .getModule: (.get, "/devices/{deviceId}/modules/{moduleId}", .registryRead)
+        case .deleteModule: (.delete, "/devices/{deviceId}/modules/{moduleId}", .registryWrite)
+        case .listModules: (.get, "/devices/{deviceId}/modules", .registryRead)
+        case .listPolicies: (.get, "/policies", .all)
+        case .getPolicy: (.get, "/policies/{policyName}", .all)
+        case .regeneratePolicyKey: (.post, "/policies/{policyName}/regenerateKey", .all)
+        case .putCertificate: (.put, "/certificates/{certificateName}", .registryWrite)
+        case .listCertificates: (.get, "/certificates", .registryRead)
+        case .getCertificate: (.get, "/certificates/{certificateName}", .registryRead)
+        case .deleteCertificate: (.delete, "/certificates/{certificateName}", .registryWrite)
+        case .generateVerificationCode: (.post, "/certificates/{certificateName}/generateVerificationCode", .registryWrite)
+        case .verifyCertificate: (.post, "/certificates/{certificateName}/verify", .registryWrite)
+        case .putUser: (.put, "/users/{username}", .registryWrite)
+        case .listUsers: (.get, "/users", .registryRead)
+        case .getUser: (.get, "/users/{username}", .registryRead)
+        case .deleteUser: (.delete, "/users/{username}", .registryWrite)
+        }
+    }
+
+    public var method: HTTPRequest.Method { definition.method }
+    public var path: String { definition.path }
+    public var rights: AccessRights { definition.rights }
+
+    /// Whether the route reads a JSON body (and so checks its Content-Type and size).
+    var takesBody: Bool {
+        switch self {
+        case .putDevice, .bulkDevices, .regenerateDeviceKey, .putModule, .regeneratePolicyKey, .putCertificate, .verifyCertificate,
+            .putUser:
+            true
+        default:
+            false
+        }
+    }
+
+    /// Whether `path` (without query) has this route's shape: same number of segments, literals equal,
+    /// captures non-empty.
+    func matches(path: String) -> Bool {
+        let pattern = self.path.split(separator: "/", omittingEmptySubsequences: false)
+        let actual = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard pattern.count == actual.count else { return false }
+        for (p, a) in zip(pattern, actual) {
+            if p.first == "{" {
+                if a.isEmpty { return false }
+            } else if p != a {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Methods served at `path`, for `405` answers and their `Allow` header.
+    static func methods(at path: String) -> [HTTPRequest.Method] {
+        allCases.filter { $0.matches(path: path) }.map(\.method)
+    }
+}
