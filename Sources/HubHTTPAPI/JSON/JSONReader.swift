@@ -1,3 +1,5 @@
+import HubCore
+
 /// Reads the members of one JSON object strictly, for request DTOs: members not in the DTO are refused,
 /// and a member of the wrong type is refused; `null` and absence both read as nil.
 ///

@@ -3,7 +3,7 @@
 /// Objects keep their members in order (responses come out in the order Azure documents them) and never
 /// hold a key twice (the parser refuses duplicate keys). Numbers keep their text, so an integer is read
 /// exactly and nothing is lost on the way through.
-enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     /// The number exactly as written (validated JSON number syntax).
@@ -12,13 +12,13 @@ enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object(JSONObject)
 
-    static func int(_ value: Int) -> JSONValue { .number(String(value)) }
+    public static func int(_ value: Int) -> JSONValue { .number(String(value)) }
 
     /// `.string(value)` or `.null`.
-    static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    public static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
 
     /// What a client sent, named for error messages (never the value itself).
-    var typeName: String {
+    public var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -31,18 +31,18 @@ enum JSONValue: Sendable, Hashable {
 }
 
 /// A JSON object: ordered members with unique keys.
-struct JSONObject: Sendable, Hashable {
-    private(set) var members: [(key: String, value: JSONValue)] = []
+public struct JSONObject: Sendable, Hashable {
+    public private(set) var members: [(key: String, value: JSONValue)] = []
 
-    init() {}
+    public init() {}
 
-    init(_ members: KeyValuePairs<String, JSONValue>) {
+    public init(_ members: KeyValuePairs<String, JSONValue>) {
         for (key, value) in members { self[key] = value }
     }
 
-    var keys: [String] { members.map(\.key) }
+    public var keys: [String] { members.map(\.key) }
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         get { members.first { $0.key == key }?.value }
         set {
             if let index = members.firstIndex(where: { $0.key == key }) {
@@ -53,11 +53,11 @@ struct JSONObject: Sendable, Hashable {
         }
     }
 
-    static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members.count == rhs.members.count && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
-    func hash(into hasher: inout Hasher) {
+    public func hash(into hasher: inout Hasher) {
         for member in members {
             hasher.combine(member.key)
             hasher.combine(member.value)

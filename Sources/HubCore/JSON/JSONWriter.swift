@@ -1,18 +1,18 @@
 /// Serializes a `JSONValue` compactly (no spaces), members in their order, strings escaped per RFC 8259
 /// (`"`, `\`, control characters; `/` and non-ASCII are written as they are).
-enum JSONWriter {
-    static func bytes(_ value: JSONValue) -> [UInt8] {
+public enum JSONWriter {
+    public static func bytes(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(value, into: &out)
         return out
     }
 
-    static func string(_ value: JSONValue) -> String {
+    public static func string(_ value: JSONValue) -> String {
         String(decoding: bytes(value), as: UTF8.self)
     }
 
-    static func write(_ value: JSONValue, into out: inout [UInt8]) {
+    public static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -39,7 +39,7 @@ enum JSONWriter {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {

@@ -5,14 +5,14 @@
 /// UTF-8, lone surrogates, control characters in strings, trailing data, and nesting deeper than
 /// `maximumDepth` (so a 10,000-deep `[[[[…` costs nothing and cannot exhaust the stack: the parser
 /// recurses at most `maximumDepth` levels). Errors say where and what, never echo content.
-struct JSONParser {
+public struct JSONParser {
     /// Containers nested deeper than this are refused. Azure twins allow depth 10; 32 leaves room.
-    static let maximumDepth = 32
+    public static let maximumDepth = 32
 
-    struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
-        var reason: String
-        var offset: Int
-        var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    public struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
+        public var reason: String
+        public var offset: Int
+        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
     private let bytes: [UInt8]
@@ -23,7 +23,7 @@ struct JSONParser {
     }
 
     /// Parses a whole document (one value, surrounded by optional whitespace).
-    static func parse(_ bytes: [UInt8]) throws(Error) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(Error) -> JSONValue {
         var parser = JSONParser(bytes)
         // A UTF-8 byte order mark is tolerated (RFC 8259 §8.1 allows ignoring it).
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
