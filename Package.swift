@@ -89,6 +89,21 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HubTwins",
+            dependencies: [
+                "HubCore", "HubStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "HubMessaging",
+            dependencies: [
+                "HubCore", "HubStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
             name: "HubStorageSQLite",
             dependencies: [
                 "HubCore",
@@ -100,11 +115,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // MARK: the Azure device protocol over MQTT: telemetry, twins, methods, cloud-to-device delivery
+        .target(
+            name: "HubDevices",
+            dependencies: [
+                "HubCore", "HubAuth", "HubRegistry", "HubAccess", "HubTwins", "HubMessaging", "MQTTBroker", "MQTTCodec",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // MARK: HTTP
         .target(
             name: "HubHTTPAPI",
             dependencies: [
-                "HubCore", "HubRegistry", "HubAuth", "MQTTBroker",
+                "HubCore", "HubRegistry", "HubAuth", "MQTTBroker", "HubTwins", "HubMessaging", "HubDevices",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -130,6 +154,9 @@ let package = Package(
                 "MQTTBroker",
                 "HubStorageSQLite",
                 "HubHTTPAPI",
+                "HubTwins",
+                "HubMessaging",
+                "HubDevices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -223,6 +250,20 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "HubTwinsTests",
+            dependencies: [
+                "HubTwins", "HubCore", "HubStorage", "HubStorageSQLite", "HubTestKit",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "HubMessagingTests",
+            dependencies: [
+                "HubMessaging", "HubCore", "HubStorage", "HubStorageSQLite", "HubTestKit",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(

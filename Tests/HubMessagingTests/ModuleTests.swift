@@ -1,0 +1,8 @@
+import HubMessaging
+import Testing
+
+@Suite("HubMessaging module")
+struct HubMessagingModuleTests {
+    @Test("the module links")
+    func links() { #expect(String(describing: HubMessaging.self) == "HubMessaging") }
+}
