@@ -19,6 +19,9 @@ public struct ApplicationMessage: Sendable, Hashable {
     public var receivedAtMillis: Int64
     /// Client identifier of the publisher, for No Local; `nil` for messages the broker itself creates.
     public var originClientID: String?
+    /// Set by a protocol layer on a message it delivers directly to one client, to learn when that
+    /// client acknowledged it (`BrokerObserver.messageAcknowledged`). Not persisted.
+    public var deliveryTag: UInt64?
 
     public init(
         topic: String,
@@ -28,7 +31,8 @@ public struct ApplicationMessage: Sendable, Hashable {
         properties: MQTTProperties = [],
         expiresAt: NIODeadline? = nil,
         receivedAtMillis: Int64 = WallClock.nowMillis(),
-        originClientID: String? = nil
+        originClientID: String? = nil,
+        deliveryTag: UInt64? = nil
     ) {
         self.topic = topic
         self.payload = payload
@@ -38,6 +42,7 @@ public struct ApplicationMessage: Sendable, Hashable {
         self.expiresAt = expiresAt
         self.receivedAtMillis = receivedAtMillis
         self.originClientID = originClientID
+        self.deliveryTag = deliveryTag
     }
 
     /// True when the message expired before `now`.

@@ -65,16 +65,19 @@ public struct ConnectGrant: Sendable {
     /// Whatever the authenticator needs later to re-check this connection (`MQTTBroker.revalidate`) or
     /// to report it to observers; opaque to the broker.
     public var context: (any Sendable)?
+    /// Sees every PUBLISH of this client before routing (the Azure device protocol); nil routes as usual.
+    public var interceptor: (any PublishInterceptor)?
 
     public init(
         authorizer: any TopicAuthorizer, maximumQoS: MQTTQoS, validFor: Duration? = nil, principal: String = "anonymous",
-        context: (any Sendable)? = nil
+        context: (any Sendable)? = nil, interceptor: (any PublishInterceptor)? = nil
     ) {
         self.authorizer = authorizer
         self.maximumQoS = maximumQoS
         self.validFor = validFor
         self.principal = principal
         self.context = context
+        self.interceptor = interceptor
     }
 }
 
@@ -98,6 +101,12 @@ public protocol BrokerObserver: Sendable {
     func clientConnected(clientID: String, grant: ConnectGrant)
     /// A client that had connected is gone (any reason).
     func clientDisconnected(clientID: String, grant: ConnectGrant)
+    /// The client acknowledged (PUBACK / PUBCOMP) a message that was queued with a `deliveryTag`.
+    func messageAcknowledged(clientID: String, deliveryTag: UInt64)
+}
+
+extension BrokerObserver {
+    public func messageAcknowledged(clientID: String, deliveryTag: UInt64) {}
 }
 
 /// Decides who may connect. Called once per CONNECT, off the event loop's hot path.

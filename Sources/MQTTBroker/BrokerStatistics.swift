@@ -14,6 +14,7 @@ public final class BrokerStatistics: Sendable {
     let messagesExpired = Atomic<Int>(0)
     let protocolErrors = Atomic<Int>(0)
     let publishersPaused = Atomic<Int>(0)
+    let acknowledgementsWithheld = Atomic<Int>(0)
 
     init() {}
 
@@ -40,6 +41,8 @@ public final class BrokerStatistics: Sendable {
         public var protocolErrors: Int
         /// Times a publisher was paused because a subscriber's queue was full (backpressure).
         public var publishersPaused: Int
+        /// Inbound QoS 1/2 messages not acknowledged because a protocol layer could not store them.
+        public var acknowledgementsWithheld: Int
     }
 
     public func snapshot() -> Snapshot {
@@ -54,6 +57,7 @@ public final class BrokerStatistics: Sendable {
             messagesDropped: messagesDropped.load(ordering: .relaxed),
             messagesExpired: messagesExpired.load(ordering: .relaxed),
             protocolErrors: protocolErrors.load(ordering: .relaxed),
-            publishersPaused: publishersPaused.load(ordering: .relaxed))
+            publishersPaused: publishersPaused.load(ordering: .relaxed),
+            acknowledgementsWithheld: acknowledgementsWithheld.load(ordering: .relaxed))
     }
 }

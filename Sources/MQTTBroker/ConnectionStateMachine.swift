@@ -401,15 +401,27 @@ struct ConnectionStateMachine {
     /// A PUBLISH that cannot be accepted: 5.0 QoS 1/2 get the reason in PUBACK/PUBREC and the connection
     /// goes on; 5.0 QoS 0 gets DISCONNECT; 3.1.1 is closed.
     private mutating func refusePublish(_ p: MQTTPublish, _ code: MQTTReasonCode, v5: Bool) -> Action {
+        refusePublish(qos: p.qos, packetID: p.packetID, code, v5: v5)
+    }
+
+    private mutating func refusePublish(qos: MQTTQoS, packetID: UInt16?, _ code: MQTTReasonCode, v5: Bool) -> Action {
         guard v5 else { state = .closed; return .close }
-        switch p.qos {
+        switch qos {
         case .atMostOnce:
             return disconnect(code, v5: true)
         case .atLeastOnce:
-            return .send(.pubAck(MQTTAck(packetID: p.packetID ?? 0, reasonCode: code)))
+            return .send(.pubAck(MQTTAck(packetID: packetID ?? 0, reasonCode: code)))
         case .exactlyOnce:
-            return .send(.pubRec(MQTTAck(packetID: p.packetID ?? 0, reasonCode: code)))
+            return .send(.pubRec(MQTTAck(packetID: packetID ?? 0, reasonCode: code)))
         }
+    }
+
+    /// A PUBLISH that passed this machine's checks but was refused by the grant's interceptor: answered
+    /// like a refused topic (5.0 reason code in the acknowledgement; 3.1.1 close).
+    mutating func interceptorRefused(qos: MQTTQoS, packetID: UInt16?, _ code: MQTTReasonCode) -> Action {
+        guard case .connected = state else { return .none }
+        authorizationDenials += code == .notAuthorized ? 1 : 0
+        return refusePublish(qos: qos, packetID: packetID, code, v5: current!.session.version == .v5)
     }
 
     private mutating func subscribeReceived(_ s: MQTTSubscribe) -> Action {

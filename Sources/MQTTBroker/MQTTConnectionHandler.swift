@@ -47,6 +47,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     /// Closes the connection when its credential expires (SAS token `se`).
     var credentialExpiry: Scheduled<Void>?
     var acksReceived = false
+    /// The last inbound acknowledgement still waiting for its message to be stored, if any.
+    var pendingAcknowledgements: EventLoopFuture<Void>?
     var drainBatch = Session.DrainBatch()
 
     /// Messages handed to the socket per drain turn before yielding to other connections.
@@ -285,12 +287,34 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     private func routeInbound(_ message: ApplicationMessage, packetID: UInt16?, context: ChannelHandlerContext) {
         core.statistics.messagesReceived.wrappingAdd(1, ordering: .relaxed)
+        if let grant = activeGrant, let interceptor = grant.interceptor, let params {
+            if message.qos == .exactlyOnce, let id = packetID, outbound.inboundQoS2.contains(id) {
+                send(.pubRec(MQTTAck(packetID: id)), context: context)  // a retransmission: handled already
+                return
+            }
+            let client = PublishingClient(
+                clientID: params.clientID, grant: grant, protocolVersion: params.version, eventLoop: context.eventLoop)
+            switch interceptor.intercept(message, from: client) {
+            case .route:
+                break
+            case .accept(let routed, let acknowledgeWhen):
+                if let routed { pauseIfNeeded(core.route(routed, publisher: handle), context: context) }
+                acknowledge(message.qos, packetID: packetID, when: acknowledgeWhen, context: context)
+                return
+            case .refuse(let code):
+                perform(machine.interceptorRefused(qos: message.qos, packetID: packetID, code), context: context)
+                return
+            case .disconnect(let code):
+                perform(machine.serverDisconnect(code), context: context)
+                return
+            }
+        }
         switch message.qos {
         case .atMostOnce:
             pauseIfNeeded(core.route(message, publisher: handle), context: context)
         case .atLeastOnce:
             pauseIfNeeded(core.route(message, publisher: handle), context: context)
-            send(.pubAck(MQTTAck(packetID: packetID!)), context: context)
+            acknowledge(.atLeastOnce, packetID: packetID, when: nil, context: context)
         case .exactlyOnce:
             let id = packetID!
             if outbound.inboundQoS2.contains(id) {
@@ -309,7 +333,51 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Sends the PUBACK (or, for QoS 2, the PUBREC) of an accepted inbound message: at once, or when
+    /// `future` succeeds. While any acknowledgement waits, later ones queue behind it so they leave in
+    /// the order the messages arrived. A failed future sends nothing (the message was not stored; the
+    /// client resends it after a reconnect).
+    func acknowledge(_ qos: MQTTQoS, packetID: UInt16?, when future: EventLoopFuture<Void>?, context: ChannelHandlerContext) {
+        guard qos != .atMostOnce, let packetID else { return }
+        if qos == .exactlyOnce {
+            if outbound.inboundQoS2.contains(packetID) {
+                send(.pubRec(MQTTAck(packetID: packetID)), context: context)
+                return
+            }
+            outbound.inboundQoS2.insert(packetID)
+            outboundGeneration &+= 1
+        }
+        let packet: MQTTPacket = qos == .exactlyOnce ? .pubRec(MQTTAck(packetID: packetID)) : .pubAck(MQTTAck(packetID: packetID))
+        if future == nil && pendingAcknowledgements == nil {
+            send(packet, context: context)
+            return
+        }
+        let loop = context.eventLoop
+        let stored = (future ?? loop.makeSucceededVoidFuture()).map { true }.recover { _ in false }
+        let ready = (pendingAcknowledgements ?? loop.makeSucceededVoidFuture()).flatMap { stored }
+        let marker = ready.map { _ in () }
+        pendingAcknowledgements = marker
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        ready.whenSuccess { ok in
+            let handler = bound.value
+            if handler.pendingAcknowledgements === marker { handler.pendingAcknowledgements = nil }
+            guard let context = handler.context, !handler.machine.isClosed else { return }
+            guard ok else {
+                handler.core.statistics.acknowledgementsWithheld.wrappingAdd(1, ordering: .relaxed)
+                return
+            }
+            handler.send(packet, context: context)
+            handler.flushOutput(context: context)
+        }
+    }
+
     private func outboundAckReceived(_ type: MQTTPacketType, packetID: UInt16, reasonCode: MQTTReasonCode, context: ChannelHandlerContext) {
+        let tag = outbound.entries[packetID]?.message.message.deliveryTag
+        defer {
+            if let tag, let params, outbound.entries[packetID] == nil {
+                core.observer?.messageAcknowledged(clientID: params.clientID, deliveryTag: tag)
+            }
+        }
         let result: SessionOutbound.AckResult
         switch type {
         case .pubAck: result = outbound.pubAckReceived(packetID)
