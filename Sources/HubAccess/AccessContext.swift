@@ -21,6 +21,42 @@ struct DeviceSession: Sendable, Hashable {
     var credential: Credential
 }
 
+/// A device or module connection as the protocol layers see it: who, which registration, and how it
+/// authenticated (never the secret itself).
+public struct DeviceConnection: Sendable, Hashable {
+    public var identity: IdentityID
+    /// The identity's generation id at connect time (stamped on telemetry).
+    public var generationID: String
+    /// `sas` (identity key or policy token) or `x509` (thumbprint or CA), as Azure's
+    /// `iothub-connection-auth-method` names them.
+    public var authenticationType: String
+    /// The MQTT client id: `{deviceId}` or `{deviceId}/{moduleId}`.
+    public var clientID: String { identity.description }
+
+    public init(identity: IdentityID, generationID: String, authenticationType: String) {
+        self.identity = identity
+        self.generationID = generationID
+        self.authenticationType = authenticationType
+    }
+
+    /// The device connection a grant belongs to, or nil for users and anonymous clients.
+    public static func of(_ grant: ConnectGrant) -> DeviceConnection? {
+        guard let session = grant.context as? DeviceSession else { return nil }
+        return session.connection
+    }
+}
+
+extension DeviceSession {
+    var connection: DeviceConnection {
+        let type: String
+        switch credential {
+        case .identityKey, .policyKey: type = "sas"
+        case .thumbprint, .certificateAuthority: type = "x509"
+        }
+        return DeviceConnection(identity: identity, generationID: generationID, authenticationType: type)
+    }
+}
+
 /// What a generic MQTT user connection was accepted with.
 struct UserSession: Sendable, Hashable {
     var username: String

@@ -28,12 +28,18 @@ public final class HubMQTTAuthenticator: BrokerAuthenticator {
     private let verifiedPasswords = Mutex<[String: (digest: [UInt8], etag: String)]>([:])
     private let digestKey = SymmetricKey(size: .bits256)
     private static let verifiedPasswordCapacity = 100_000
+    /// Gives each accepted device or module connection its protocol layer (the Azure device protocol).
+    let deviceInterceptor: (@Sendable (DeviceConnection) -> (any PublishInterceptor)?)?
 
-    public init(registry: DeviceRegistry, hostNames: [String], allowAnonymous: Bool, logger: Logger) {
+    public init(
+        registry: DeviceRegistry, hostNames: [String], allowAnonymous: Bool, logger: Logger,
+        deviceInterceptor: (@Sendable (DeviceConnection) -> (any PublishInterceptor)?)? = nil
+    ) {
         self.registry = registry
         self.validator = SASValidator(hostNames: hostNames)
         self.allowAnonymous = allowAnonymous
         self.logger = logger
+        self.deviceInterceptor = deviceInterceptor
     }
 
     /// What kind of client a CONNECT is from.
@@ -174,12 +180,14 @@ public final class HubMQTTAuthenticator: BrokerAuthenticator {
     private func acceptDevice(
         _ identity: IdentityID, _ credentials: IdentityCredentials, _ credential: DeviceSession.Credential, validFor: Duration?
     ) -> ConnectDecision {
-        .accept(ConnectGrant(
+        let session = DeviceSession(identity: identity, generationID: credentials.generationID, credential: credential)
+        return .accept(ConnectGrant(
             authorizer: DeviceTopicAuthorizer(rights: DeviceTopicRights(identity: identity)),
             maximumQoS: .atLeastOnce,  // Azure: QoS 2 closes the connection
             validFor: validFor,
             principal: identity.module == nil ? "device \(identity)" : "module \(identity)",
-            context: DeviceSession(identity: identity, generationID: credentials.generationID, credential: credential)))
+            context: session,
+            interceptor: deviceInterceptor?(session.connection)))
     }
 
     // MARK: - Users and anonymous clients

@@ -47,6 +47,12 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let upgradeRequired = Code("UpgradeRequired", 426000)
         /// A bug: should never be sent.
         public static let serverError = Code("ServerError", 500001)
+        /// A direct method's device is not connected or not subscribed to methods.
+        public static let deviceNotOnline = Code("DeviceNotOnline", 404103)
+        /// A direct method's device did not answer in time.
+        public static let gatewayTimeout = Code("GatewayTimeout", 504101)
+        /// The feature is not running in this hub process.
+        public static let serviceUnavailable = Code("ServiceUnavailable", 503001)
 
         public var description: String { name }
     }

@@ -5,6 +5,12 @@ import HubRegistry
 extension ServiceAPI {
     func handle(_ call: APICall) async throws(APIError) -> APIResult {
         switch call.route {
+        // MARK: direct methods
+        case .invokeDeviceMethod:
+            return try await invokeMethod(call, module: false)
+        case .invokeModuleMethod:
+            return try await invokeMethod(call, module: true)
+
         // MARK: devices
         case .putDevice:
             let write = try DeviceJSON.decodeWrite(try call.jsonBody, pathID: try call.deviceID())

@@ -1,6 +1,7 @@
 import HTTPTypes
 import HubAuth
 import HubCore
+import HubDevices
 import HubRegistry
 import Hummingbird
 import Logging
@@ -38,13 +39,16 @@ public struct ServiceAPI: Sendable {
     }
 
     let registry: DeviceRegistry
+    /// The device protocol (direct methods, twins, cloud-to-device); nil answers its routes with 503.
+    let devices: DeviceProtocol?
     let configuration: Configuration
     let authenticator: ServiceAuthenticator
     let throttle: RegistryThrottle
     let logger: Logger
 
-    public init(registry: DeviceRegistry, configuration: Configuration, logger: Logger) {
+    public init(registry: DeviceRegistry, devices: DeviceProtocol? = nil, configuration: Configuration, logger: Logger) {
         self.registry = registry
+        self.devices = devices
         self.configuration = configuration
         self.authenticator = ServiceAuthenticator(
             validator: SASValidator(hostNames: configuration.hostNames),

@@ -16,6 +16,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     case listPolicies, getPolicy, regeneratePolicyKey
     case putCertificate, listCertificates, getCertificate, deleteCertificate, generateVerificationCode, verifyCertificate
     case putUser, listUsers, getUser, deleteUser
+    case invokeDeviceMethod, invokeModuleMethod
 
     /// Method, path pattern (`{name}` captures one segment) and required rights, in one place.
     public var definition: (method: HTTPRequest.Method, path: String, rights: AccessRights) {
@@ -45,6 +46,8 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         case .listUsers: (.get, "/users", .registryRead)
         case .getUser: (.get, "/users/{username}", .registryRead)
         case .deleteUser: (.delete, "/users/{username}", .registryWrite)
+        case .invokeDeviceMethod: (.post, "/twins/{deviceId}/methods", .serviceConnect)
+        case .invokeModuleMethod: (.post, "/twins/{deviceId}/modules/{moduleId}/methods", .serviceConnect)
         }
     }
 
@@ -56,7 +59,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     var takesBody: Bool {
         switch self {
         case .putDevice, .bulkDevices, .regenerateDeviceKey, .putModule, .regeneratePolicyKey, .putCertificate, .verifyCertificate,
-            .putUser:
+            .putUser, .invokeDeviceMethod, .invokeModuleMethod:
             true
         default:
             false

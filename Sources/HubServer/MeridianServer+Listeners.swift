@@ -1,3 +1,4 @@
+import HubDevices
 import HubHTTPAPI
 import HubRegistry
 import Logging
@@ -9,7 +10,8 @@ extension MeridianServer {
     /// Binds one listener: the broker's own for MQTT and MQTT over TLS; an `HTTPListener` (the service
     /// REST API and MQTT over WebSockets) started in `tasks` for HTTP and HTTPS. Returns the bound port.
     func bind(
-        _ plan: ListenerPlan, broker: MQTTBroker, registry: DeviceRegistry, tls: NIOSSLContext?, group: any EventLoopGroup,
+        _ plan: ListenerPlan, broker: MQTTBroker, registry: DeviceRegistry, devices: DeviceProtocol, tls: NIOSSLContext?,
+        group: any EventLoopGroup,
         logger: Logger, tasks: inout ThrowingTaskGroup<Void, any Error>
     ) async throws -> Int {
         guard let paths = plan.kind.webSocketPaths else {
@@ -20,7 +22,7 @@ extension MeridianServer {
             name: plan.name, host: plan.host, port: plan.port, tls: plan.kind.needsTLS ? tls : nil, webSocketPaths: paths)
         settings.ipFilter = configuration.ipFilter
         let listener = HTTPListener(
-            configuration: settings, api: serviceAPI(registry: registry, broker: broker, logger: logger), broker: broker,
+            configuration: settings, api: serviceAPI(registry: registry, devices: devices, broker: broker, logger: logger), broker: broker,
             eventLoopGroup: group, logger: logger)
         tasks.addTask { try await listener.run() }
         return try await listener.bound().port ?? plan.port
@@ -28,10 +30,10 @@ extension MeridianServer {
 
     /// The service REST API: SAS tokens for the hub's host names, `registry-rate`, and for
     /// `connectedDeviceCount` the broker's count of open MQTT connections (devices and other clients).
-    func serviceAPI(registry: DeviceRegistry, broker: MQTTBroker, logger: Logger) -> ServiceAPI {
+    func serviceAPI(registry: DeviceRegistry, devices: DeviceProtocol, broker: MQTTBroker, logger: Logger) -> ServiceAPI {
         var settings = ServiceAPI.Configuration(hostNames: configuration.hostNames)
         settings.registryRatePerMinute = configuration.registryRate
         settings.connectedDeviceCount = { broker.statistics.snapshot().connectionsOpen }
-        return ServiceAPI(registry: registry, configuration: settings, logger: logger)
+        return ServiceAPI(registry: registry, devices: devices, configuration: settings, logger: logger)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HubAccess
 import HubCore
+import HubDevices
 import HubHTTPAPI
 import HubRegistry
 import HubStorage
@@ -62,7 +63,9 @@ public struct MeridianServer: Service {
         try await withThrowingTaskGroup(of: Void.self) { background in
             background.addTask { try await registry.connectionStateFlusher.run() }
             do {
-                let newBroker = try await startBroker(registry: registry, persistence: persistence, eventLoopGroup: eventLoopGroup)
+                let devices = DeviceProtocol(logger: logger)
+                let newBroker = try await startBroker(
+                    registry: registry, devices: devices, persistence: persistence, eventLoopGroup: eventLoopGroup)
                 broker = newBroker
                 // HTTP listeners run as child tasks; they stop on graceful shutdown (inherited from our
                 // ServiceGroup), once the broker has closed their MQTT-over-WebSocket connections.
@@ -71,7 +74,7 @@ public struct MeridianServer: Service {
                         let port: Int
                         do {
                             port = try await bind(
-                                plan, broker: newBroker, registry: registry, tls: tls, group: eventLoopGroup, logger: logger,
+                                plan, broker: newBroker, registry: registry, devices: devices, tls: tls, group: eventLoopGroup, logger: logger,
                                 tasks: &httpListeners)
                         } catch {
                             throw HubServerError.cannotListen(error, listener: plan)
@@ -98,17 +101,19 @@ public struct MeridianServer: Service {
 
     /// Builds and starts the broker with the hub's authenticator and registry tracking (listeners are bound later).
     private func startBroker(
-        registry: DeviceRegistry, persistence: SQLiteBrokerPersistence, eventLoopGroup: MultiThreadedEventLoopGroup
+        registry: DeviceRegistry, devices: DeviceProtocol, persistence: SQLiteBrokerPersistence,
+        eventLoopGroup: MultiThreadedEventLoopGroup
     ) async throws -> MQTTBroker {
         let authenticator = HubMQTTAuthenticator(
             registry: registry, hostNames: configuration.hostNames, allowAnonymous: configuration.allowAnonymous,
-            logger: logger)
+            logger: logger, deviceInterceptor: { devices.interceptor(for: $0) })
         let tracker = RegistryConnectionTracker(registry: registry)
         let broker = MQTTBroker(
             configuration: configuration.brokerConfiguration, persistence: persistence,
             authenticator: authenticator, eventLoopGroup: eventLoopGroup, logger: logger,
-            observer: tracker, admission: Self.admission(configuration.ipFilter))
+            observer: BrokerObserverGroup([tracker, devices]), admission: Self.admission(configuration.ipFilter))
         tracker.watch(broker)
+        devices.attach(broker)
         try await broker.start()
         return broker
     }
