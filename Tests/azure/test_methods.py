@@ -20,21 +20,23 @@ def answer_methods(client, calls: list):
     client.on_method_request_received = handler
 
 
-def test_invoke_device_method_round_trip(hub):
-    key = hub.create_sas_device("meth-1")
-    device = hub.device_client("meth-1", key)
+@pytest.mark.parametrize("websockets", [False, True], ids=["mqtts", "websockets"])
+def test_invoke_device_method_round_trip(hub, websockets):
+    device_id = f"meth-1-{'ws' if websockets else 'tls'}"
+    key = hub.create_sas_device(device_id)
+    device = hub.device_client(device_id, key, websockets=websockets)
     calls: list = []
     answer_methods(device, calls)
     device.connect()
     try:
         rm = hub.registry_manager()
-        result = rm.invoke_device_method("meth-1", CloudToDeviceMethod(
+        result = rm.invoke_device_method(device_id, CloudToDeviceMethod(
             method_name="reboot", payload={"delay": 5}, response_timeout_in_seconds=10))
         assert result.status == 201
         assert result.payload == {"echo": {"delay": 5}, "name": "reboot"}
         assert calls == [("reboot", {"delay": 5})]
         # A payload of None reaches the device as the SDK sends it ("").
-        result = rm.invoke_device_method("meth-1", CloudToDeviceMethod(method_name="ping", response_timeout_in_seconds=10))
+        result = rm.invoke_device_method(device_id, CloudToDeviceMethod(method_name="ping", response_timeout_in_seconds=10))
         assert result.status == 201 and result.payload["name"] == "ping"
     finally:
         device.shutdown()
@@ -85,3 +87,25 @@ def test_unknown_device_is_404_device_not_found(hub):
         hub.registry_manager().invoke_device_method("no-such-device", CloudToDeviceMethod(method_name="x", payload={}))
     assert missing.value.response.status_code == 404
     assert missing.value.response.headers.get("iothub-errorcode") == "DeviceNotFound"
+
+
+def test_cli_method_invoke(hub):
+    import json
+    import os
+    import subprocess
+    key = hub.create_sas_device("meth-cli")
+    device = hub.device_client("meth-cli", key)
+    calls: list = []
+    answer_methods(device, calls)
+    device.connect()
+    try:
+        cmd = [os.environ["MERIDIAN_BIN"], "method", "invoke", "meth-cli", "reboot", "--payload", '{"delay":2}',
+               "--timeout", "10", "--hub", f"https://127.0.0.1:{hub.process.https_port}",
+               "--connection-string", hub.service_connection_string, "--ca", str(hub.process.ca_path), "--json"]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == {"status": 201, "payload": {"echo": {"delay": 2}, "name": "reboot"}}
+        offline = subprocess.run(cmd[:3] + ["nobody-here"] + cmd[4:], capture_output=True, text=True, timeout=60)
+        assert offline.returncode != 0 and "DeviceNotFound" in offline.stderr
+    finally:
+        device.shutdown()
