@@ -222,7 +222,15 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             perform(action, context: context, connect: connect)
             return
         }
-        perform(machine.packetReceived(packet, now: now), context: context)
+        let action = machine.packetReceived(packet, now: now)
+        // Counted before the action runs: a refusal that closes the connection must be visible to
+        // anyone who sees the close.
+        countAuthorizationDenials()
+        perform(action, context: context)
+        countAuthorizationDenials()
+    }
+
+    private func countAuthorizationDenials() {
         if machine.authorizationDenials > 0 {
             core.statistics.authorizationDenials.wrappingAdd(machine.authorizationDenials, ordering: .relaxed)
             machine.authorizationDenials = 0

@@ -149,7 +149,9 @@ struct DeviceRegistryActivityTests {
         env.registry.recordConnection(IdentityID(device: id("a")), connected: true)
         task.cancel()
         try await task.value
-        #expect(clock.now - started < .seconds(10))
+        // "At once" means without waiting out the 3600 s interval; the bound is loose because the
+        // cooperative pool (2 threads here) is shared with every other suite running in parallel.
+        #expect(clock.now - started < .seconds(60))
         #expect(try await env.stores.registry.device(id("a"))?.connectionState == .disconnected)
         #expect(try await env.registry.device(id("a")).connectionState == .connected, "still pending")
         await env.registry.flushConnectionStates()
