@@ -56,7 +56,9 @@ public final class HubRESTClient: Sendable {
     /// Sends a request; `path` starts with `/` and may carry a query. Throws `ClientError` for
     /// HTTP errors (with Azure's error name and message when the body has them) and connection failures.
     @discardableResult
-    public func request(_ method: HTTPMethod, _ path: String, body: Any? = nil, headers extra: [(String, String)] = []) async throws -> Response {
+    public func request(
+        _ method: HTTPMethod, _ path: String, body: Any? = nil, rawBody: Data? = nil, headers extra: [(String, String)] = []
+    ) async throws -> Response {
         let separator = path.contains("?") ? "&" : "?"
         var request = HTTPClientRequest(url: baseURL + path + separator + "api-version=\(Self.apiVersion)")
         request.method = method
@@ -64,9 +66,11 @@ public final class HubRESTClient: Sendable {
         request.headers.add(name: "Accept", value: "application/json")
         for (name, value) in extra { request.headers.add(name: name, value: value) }
         if let body {
-            let data = try JSONSerialization.data(withJSONObject: body)
+            let data = try JSONSerialization.data(withJSONObject: body, options: [.fragmentsAllowed])
             request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
             request.body = .bytes(ByteBuffer(bytes: data))
+        } else if let rawBody {
+            request.body = .bytes(ByteBuffer(bytes: rawBody))
         }
         let response: HTTPClientResponse
         do {

@@ -45,15 +45,7 @@ public struct MethodCommand: AsyncParsableCommand {
             if let moduleID { path += "/modules/\(Path.escape(moduleID))" }
             let answer = try await options.client().request(.POST, path + "/methods", body: body).json as? [String: Any] ?? [:]
             if options.json { return Output.json(answer) }
-            Output.fields([("status", Output.text(answer["status"])), ("payload", Self.compact(answer["payload"]))])
-        }
-
-        static func compact(_ value: Any?) -> String {
-            guard let value, !(value is NSNull) else { return "null" }
-            guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) else {
-                return "\(value)"
-            }
-            return String(decoding: data, as: UTF8.self)
+            Output.fields([("status", Output.text(answer["status"])), ("payload", JSONText.compact(answer["payload"]))])
         }
     }
 }
