@@ -168,6 +168,7 @@ public enum TwinStoreConformance {
 
     // MARK: samples
 
+    /// The identity of device `device`, or of its module `module`; both must be valid ids.
     public static func identity(_ device: String, _ module: String? = nil) -> IdentityID {
         IdentityID(device: DeviceID(rawValue: device)!, module: module.map { ModuleID(rawValue: $0)! })
     }

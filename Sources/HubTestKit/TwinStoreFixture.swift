@@ -2,6 +2,7 @@ import HubStorage
 
 /// A `TwinStore` of one backend with the means to close it.
 public struct OpenedTwinStore: Sendable {
+    /// The store under test.
     public var store: any TwinStore
     /// Closes the backend (the database); the in-memory backend has nothing to close.
     public var close: @Sendable () async throws -> Void

@@ -1,14 +1,9 @@
 /// A place in a query's text: 1-based line and column, columns counted in Unicode scalars.
-public struct QueryPosition: Sendable, Hashable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
+struct QueryPosition: Sendable, Hashable, CustomStringConvertible {
+    var line: Int
+    var column: Int
 
-    public init(line: Int, column: Int) {
-        self.line = line
-        self.column = column
-    }
-
-    public var description: String { "\(line):\(column)" }
+    var description: String { "\(line):\(column)" }
 }
 
 /// One token of the IoT Hub query language.

@@ -4,7 +4,9 @@ import HubStorage
 /// One twin (or module twin) as a query sees it: its identity, for ordering and continuation, and its
 /// service-twin JSON (`TwinJSON.serviceTwin`), which conditions and projections read.
 public struct QueryDocument: Sendable, Hashable {
+    /// The device or module, for scan order and continuation tokens.
     public var identity: IdentityID
+    /// The service twin JSON (`TwinJSON.serviceTwin`) that conditions and projections read.
     public var json: JSONValue
 
     public init(identity: IdentityID, json: JSONValue) {
