@@ -122,6 +122,7 @@ let package = Package(
                 "HubCore", "HubAuth", "HubRegistry", "HubAccess", "HubTwins", "HubMessaging", "MQTTBroker", "MQTTCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // MARK: HTTP

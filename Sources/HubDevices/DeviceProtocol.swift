@@ -1,14 +1,19 @@
 import HubAccess
 import HubCore
+import HubRegistry
+import HubTwins
 import Logging
 import MQTTBroker
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// The Azure IoT Hub device protocol on top of the broker, for every device and module connection:
-/// direct methods now; telemetry hand-off, twins and cloud-to-device delivery plug in here too.
+/// twin requests and desired-property pushes, direct methods; telemetry hand-off and cloud-to-device
+/// delivery plug in here too.
 ///
 /// Created before the broker (the authenticator needs `interceptor(for:)`), then `attach`ed to it.
+/// Run it as a service: it applies registry deletions to the identities' twins in the background.
 public final class DeviceProtocol: Sendable {
     /// The broker, once attached.
     final class BrokerLink: Sendable {
@@ -19,15 +24,35 @@ public final class DeviceProtocol: Sendable {
 
     let link = BrokerLink()
     let logger: Logger
+    /// Device and module twins.
+    public let twins: TwinService
     /// Direct method calls to connected devices.
     public let methods: MethodInvoker
+    /// The last desired `$version` pushed to each connected client (stale notifications are dropped).
+    let lastDesiredVersions = Mutex<[String: Int64]>([:])
+    /// Identities deleted from the registry whose twins are still to be removed.
+    private let deletions: AsyncStream<IdentityID>
+    private let deletionsInput: AsyncStream<IdentityID>.Continuation
 
-    public init(logger: Logger) {
+    public init(registry: DeviceRegistry, twins: TwinService, logger: Logger) {
         self.logger = logger
+        self.twins = twins
         let link = self.link
         self.methods = MethodInvoker { message, clientID in
             guard let broker = link.value else { return .notConnected }
             return broker.deliver(message, toClient: clientID, requiringSubscription: true)
+        }
+        (deletions, deletionsInput) = AsyncStream.makeStream(of: IdentityID.self, bufferingPolicy: .unbounded)
+        let input = deletionsInput
+        registry.observe { change in
+            switch change {
+            case .deviceDeleted(let device): input.yield(IdentityID(device: device.id))
+            case .moduleDeleted(let module): input.yield(module.identity)
+            default: break
+            }
+        }
+        _ = twins.addDesiredObserver { [weak self] identity, body, version in
+            self?.desiredChanged(identity, body: body, version: version)
         }
     }
 
@@ -45,6 +70,37 @@ public final class DeviceProtocol: Sendable {
     func reply(_ message: ApplicationMessage, to clientID: String) {
         _ = link.value?.deliver(message, toClient: clientID, requiringSubscription: false)
     }
+}
+
+extension DeviceProtocol: Service {
+    /// Removes the twins of deleted identities (a device's delete removes its modules' twins too) until
+    /// cancelled or shut down gracefully; deletions still queued then are applied first.
+    public func run() async throws {
+        let stream = deletions
+        let input = deletionsInput
+        await withGracefulShutdownHandler {
+            for await identity in stream {
+                do {
+                    try await twins.deleteTwins(of: identity)
+                } catch {
+                    logger.warning("could not delete the twin of a deleted identity", metadata: ["identity": "\(identity)", "error": "\(error)"])
+                }
+            }
+        } onGracefulShutdown: {
+            input.finish()
+        }
+    }
+}
+
+extension DeviceProtocol: BrokerObserver {
+    public func clientConnected(clientID: String, grant: ConnectGrant) {}
+
+    public func clientDisconnected(clientID: String, grant: ConnectGrant) {
+        guard DeviceConnection.of(grant) != nil else { return }
+        _ = lastDesiredVersions.withLock { $0.removeValue(forKey: clientID) }
+    }
+
+    public func messageAcknowledged(clientID: String, deliveryTag: UInt64) {}
 }
 
 /// Decides about each PUBLISH of one device connection (topic rights were checked by the broker).
@@ -67,7 +123,18 @@ struct DeviceConnectionInterceptor: PublishInterceptor {
                 clientID: connection.clientID, requestID: requestID, status: status,
                 body: Array(message.payload.readableBytesView))
             return .accept(route: nil, acknowledgeWhen: nil)
-        case .telemetry, .twinGet, .twinReportedPatch:
+        case .twinGet(let requestID):
+            let (hub, connection) = (hub, connection)
+            let done = client.eventLoop.makeFutureWithTask { await hub.answerTwinGet(connection, requestID: requestID) }
+            return .accept(route: nil, acknowledgeWhen: done)
+        case .twinReportedPatch(let requestID):
+            let (hub, connection) = (hub, connection)
+            let body = Array(message.payload.readableBytesView)
+            let done = client.eventLoop.makeFutureWithTask {
+                await hub.answerReportedPatch(connection, requestID: requestID, body: body)
+            }
+            return .accept(route: nil, acknowledgeWhen: done)
+        case .telemetry:
             return .route
         case .unknown:
             // Azure closes the connection on a topic it does not serve (§2.8).
@@ -75,10 +142,4 @@ struct DeviceConnectionInterceptor: PublishInterceptor {
             return .disconnect(.topicNameInvalid)
         }
     }
-}
-
-extension DeviceProtocol: BrokerObserver {
-    public func clientConnected(clientID: String, grant: ConnectGrant) {}
-    public func clientDisconnected(clientID: String, grant: ConnectGrant) {}
-    public func messageAcknowledged(clientID: String, deliveryTag: UInt64) {}
 }

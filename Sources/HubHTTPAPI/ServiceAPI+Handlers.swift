@@ -11,6 +11,14 @@ extension ServiceAPI {
         case .invokeModuleMethod:
             return try await invokeMethod(call, module: true)
 
+        // MARK: twins and queries
+        case .getTwin, .updateTwin, .replaceTwin:
+            return try await twinCall(call, module: false)
+        case .getModuleTwin, .updateModuleTwin, .replaceModuleTwin:
+            return try await twinCall(call, module: true)
+        case .queryDevices:
+            return try await queryCall(call)
+
         // MARK: devices
         case .putDevice:
             let write = try DeviceJSON.decodeWrite(try call.jsonBody, pathID: try call.deviceID())

@@ -17,6 +17,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     case putCertificate, listCertificates, getCertificate, deleteCertificate, generateVerificationCode, verifyCertificate
     case putUser, listUsers, getUser, deleteUser
     case invokeDeviceMethod, invokeModuleMethod
+    case getTwin, updateTwin, replaceTwin, getModuleTwin, updateModuleTwin, replaceModuleTwin, queryDevices
 
     /// Method, path pattern (`{name}` captures one segment) and required rights, in one place.
     public var definition: (method: HTTPRequest.Method, path: String, rights: AccessRights) {
@@ -48,6 +49,13 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         case .deleteUser: (.delete, "/users/{username}", .registryWrite)
         case .invokeDeviceMethod: (.post, "/twins/{deviceId}/methods", .serviceConnect)
         case .invokeModuleMethod: (.post, "/twins/{deviceId}/modules/{moduleId}/methods", .serviceConnect)
+        case .getTwin: (.get, "/twins/{deviceId}", .serviceConnect)
+        case .updateTwin: (.patch, "/twins/{deviceId}", .serviceConnect)
+        case .replaceTwin: (.put, "/twins/{deviceId}", .serviceConnect)
+        case .getModuleTwin: (.get, "/twins/{deviceId}/modules/{moduleId}", .serviceConnect)
+        case .updateModuleTwin: (.patch, "/twins/{deviceId}/modules/{moduleId}", .serviceConnect)
+        case .replaceModuleTwin: (.put, "/twins/{deviceId}/modules/{moduleId}", .serviceConnect)
+        case .queryDevices: (.post, "/devices/query", .serviceConnect)
         }
     }
 
@@ -59,7 +67,8 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     var takesBody: Bool {
         switch self {
         case .putDevice, .bulkDevices, .regenerateDeviceKey, .putModule, .regeneratePolicyKey, .putCertificate, .verifyCertificate,
-            .putUser, .invokeDeviceMethod, .invokeModuleMethod:
+            .putUser, .invokeDeviceMethod, .invokeModuleMethod, .updateTwin, .replaceTwin, .updateModuleTwin, .replaceModuleTwin,
+            .queryDevices:
             true
         default:
             false

@@ -88,6 +88,16 @@ extension DeviceRegistry {
         }
     }
 
+    /// Up to `limit` devices after `after` (nil: from the start), ordered by id bytes: a scan page for
+    /// queries over the whole registry.
+    public func devices(after: DeviceID?, limit: Int) async throws(RegistryError) -> [Device] {
+        do throws(StorageError) {
+            return try await store.devices(after: after, limit: max(limit, 1)).map(withPendingConnection)
+        } catch {
+            throw failure(error, "listing devices", notFound: RegistryError(.unavailable, "the device list is unavailable"))
+        }
+    }
+
     /// `GET /devices?top=` (1…`maximumListSize`, clamped), ordered by id.
     public func devices(top: Int) async throws(RegistryError) -> [Device] {
         let limit = min(max(top, 1), max(configuration.maximumListSize, 1))

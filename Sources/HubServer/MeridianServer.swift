@@ -6,6 +6,7 @@ import HubHTTPAPI
 import HubRegistry
 import HubStorage
 import HubStorageSQLite
+import HubTwins
 import Logging
 import MQTTBroker
 import NIOCore
@@ -49,7 +50,8 @@ public struct MeridianServer: Service {
     }
 
     /// Every feature's migrations, in order. Never reorder: append.
-    public static let migrations = SQLiteBrokerPersistence.migrations + SQLiteRegistrySchema.migrations
+    public static let migrations =
+        SQLiteBrokerPersistence.migrations + SQLiteRegistrySchema.migrations + SQLiteTwinSchema.migrations
 
     public func run() async throws {
         try prepareDataDirectory()
@@ -63,7 +65,9 @@ public struct MeridianServer: Service {
         try await withThrowingTaskGroup(of: Void.self) { background in
             background.addTask { try await registry.connectionStateFlusher.run() }
             do {
-                let devices = DeviceProtocol(logger: logger)
+                let twins = TwinService(store: SQLiteTwinStore(database: database), logger: logger)
+                let devices = DeviceProtocol(registry: registry, twins: twins, logger: logger)
+                background.addTask { try await devices.run() }
                 let newBroker = try await startBroker(
                     registry: registry, devices: devices, persistence: persistence, eventLoopGroup: eventLoopGroup)
                 broker = newBroker
