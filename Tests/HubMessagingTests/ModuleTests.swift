@@ -1,8 +1,0 @@
-import HubMessaging
-import Testing
-
-@Suite("HubMessaging module")
-struct HubMessagingModuleTests {
-    @Test("the module links")
-    func links() { #expect(String(describing: HubMessaging.self) == "HubMessaging") }
-}
