@@ -1,5 +1,6 @@
 import HubAccess
 import HubCore
+import HubMessaging
 import HubRegistry
 import HubTwins
 import Logging
@@ -15,6 +16,14 @@ import Synchronization
 /// Created before the broker (the authenticator needs `interceptor(for:)`), then `attach`ed to it.
 /// Run it as a service: it applies registry deletions to the identities' twins in the background.
 public final class DeviceProtocol: Sendable {
+    /// Limits of the device protocol.
+    public struct Configuration: Sendable {
+        /// Largest telemetry message as Azure counts it (body + properties); default 256 KiB.
+        public var maximumTelemetryBytes = DeviceMessage.maxTelemetrySize
+
+        public init() {}
+    }
+
     /// The broker, once attached.
     final class BrokerLink: Sendable {
         private let broker = Mutex<MQTTBroker?>(nil)
@@ -24,6 +33,11 @@ public final class DeviceProtocol: Sendable {
 
     let link = BrokerLink()
     let logger: Logger
+    let configuration: Configuration
+    /// Where accepted telemetry goes (the event log's built-in endpoint).
+    public let telemetrySink: any TelemetrySink
+    /// Telemetry messages refused (malformed property bag, too large).
+    let telemetryRefused = Atomic<Int>(0)
     /// Device and module twins.
     public let twins: TwinService
     /// Direct method calls to connected devices.
@@ -34,8 +48,13 @@ public final class DeviceProtocol: Sendable {
     private let deletions: AsyncStream<IdentityID>
     private let deletionsInput: AsyncStream<IdentityID>.Continuation
 
-    public init(registry: DeviceRegistry, twins: TwinService, logger: Logger) {
+    public init(
+        registry: DeviceRegistry, twins: TwinService, telemetry: any TelemetrySink, configuration: Configuration = Configuration(),
+        logger: Logger
+    ) {
         self.logger = logger
+        self.configuration = configuration
+        self.telemetrySink = telemetry
         self.twins = twins
         let link = self.link
         self.methods = MethodInvoker { message, clientID in
@@ -65,6 +84,9 @@ public final class DeviceProtocol: Sendable {
     public func interceptor(for connection: DeviceConnection) -> any PublishInterceptor {
         DeviceConnectionInterceptor(connection: connection, hub: self)
     }
+
+    /// Telemetry messages refused since start (malformed property bag, too large).
+    public var refusedTelemetryCount: Int { telemetryRefused.load(ordering: .relaxed) }
 
     /// Sends `message` straight to one client, for replies (no subscription needed).
     func reply(_ message: ApplicationMessage, to clientID: String) {
@@ -134,8 +156,8 @@ struct DeviceConnectionInterceptor: PublishInterceptor {
                 await hub.answerReportedPatch(connection, requestID: requestID, body: body)
             }
             return .accept(route: nil, acknowledgeWhen: done)
-        case .telemetry:
-            return .route
+        case .telemetry(let bag):
+            return hub.acceptTelemetry(message, bag: bag, connection: connection, client: client)
         case .unknown:
             // Azure closes the connection on a topic it does not serve (§2.8).
             hub.logger.debug("unknown device topic; closing", metadata: ["client": "\(connection.clientID)"])

@@ -3,6 +3,7 @@ import HubAccess
 import HubCore
 import HubDevices
 import HubHTTPAPI
+import HubMessaging
 import HubRegistry
 import HubStorage
 import HubStorageSQLite
@@ -66,7 +67,9 @@ public struct MeridianServer: Service {
             background.addTask { try await registry.connectionStateFlusher.run() }
             do {
                 let twins = TwinService(store: SQLiteTwinStore(database: database), logger: logger)
-                let devices = DeviceProtocol(registry: registry, twins: twins, logger: logger)
+                let telemetry = InMemoryTelemetrySink(capacity: 10_000)
+                // Until the event log lands, accepted telemetry is kept in a bounded in-memory ring.
+                let devices = DeviceProtocol(registry: registry, twins: twins, telemetry: telemetry, logger: logger)
                 background.addTask { try await devices.run() }
                 let newBroker = try await startBroker(
                     registry: registry, devices: devices, persistence: persistence, eventLoopGroup: eventLoopGroup)
