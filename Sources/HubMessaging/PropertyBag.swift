@@ -37,6 +37,11 @@ public enum PropertyBag {
         return message
     }
 
+    /// `decode(_:)` for a whole string.
+    public static func decode(_ bag: String) throws(MessagingError) -> DeviceMessage {
+        try decode(bag[...])
+    }
+
     /// Encodes the properties of a cloud-to-device message as the real hub does: the system properties
     /// that are set, in the order `$.mid, $.to, $.ct, $.ce, $.cid, $.uid, $.exp, iothub-ack`, then the
     /// application properties in their order. Everything outside the RFC 3986 unreserved characters is
