@@ -42,6 +42,9 @@ public final class DeviceProtocol: Sendable {
     public let twins: TwinService
     /// Direct method calls to connected devices.
     public let methods: MethodInvoker
+    /// Cloud-to-device queues (the HTTP layer sends, receives over HTTPS and reads feedback here).
+    public let cloudToDevice: CloudToDeviceService
+    let dispatcher: CloudToDeviceDispatcher
     /// The last desired `$version` pushed to each connected client (stale notifications are dropped).
     let lastDesiredVersions = Mutex<[String: Int64]>([:])
     /// Identities deleted from the registry whose twins are still to be removed.
@@ -49,10 +52,11 @@ public final class DeviceProtocol: Sendable {
     private let deletionsInput: AsyncStream<IdentityID>.Continuation
 
     public init(
-        registry: DeviceRegistry, twins: TwinService, telemetry: any TelemetrySink, configuration: Configuration = Configuration(),
-        logger: Logger
+        registry: DeviceRegistry, twins: TwinService, telemetry: any TelemetrySink, cloudToDevice: CloudToDeviceService,
+        configuration: Configuration = Configuration(), logger: Logger
     ) {
         self.logger = logger
+        self.cloudToDevice = cloudToDevice
         self.configuration = configuration
         self.telemetrySink = telemetry
         self.twins = twins
@@ -61,6 +65,7 @@ public final class DeviceProtocol: Sendable {
             guard let broker = link.value else { return .notConnected }
             return broker.deliver(message, toClient: clientID, requiringSubscription: true)
         }
+        self.dispatcher = CloudToDeviceDispatcher(service: cloudToDevice, link: link, logger: logger)
         (deletions, deletionsInput) = AsyncStream.makeStream(of: IdentityID.self, bufferingPolicy: .unbounded)
         let input = deletionsInput
         registry.observe { change in
@@ -95,34 +100,63 @@ public final class DeviceProtocol: Sendable {
 }
 
 extension DeviceProtocol: Service {
-    /// Removes the twins of deleted identities (a device's delete removes its modules' twins too) until
-    /// cancelled or shut down gracefully; deletions still queued then are applied first.
+    /// Runs until cancelled or shut down gracefully: cloud-to-device delivery and its expiry sweep, and
+    /// the clean-up of deleted identities (their twins and queued messages).
     public func run() async throws {
         let stream = deletions
         let input = deletionsInput
-        await withGracefulShutdownHandler {
-            for await identity in stream {
-                do {
-                    try await twins.deleteTwins(of: identity)
-                } catch {
-                    logger.warning("could not delete the twin of a deleted identity", metadata: ["identity": "\(identity)", "error": "\(error)"])
+        let dispatcher = self.dispatcher
+        let service = cloudToDevice
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await dispatcher.run() }
+            group.addTask { await service.run() }
+            group.addTask {
+                await withGracefulShutdownHandler {
+                    for await identity in stream {
+                        await self.forget(identity)
+                    }
+                } onGracefulShutdown: {
+                    input.finish()
                 }
             }
-        } onGracefulShutdown: {
-            input.finish()
+            // The clean-up ends first on graceful shutdown; then the loops stop.
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func forget(_ identity: IdentityID) async {
+        do {
+            try await twins.deleteTwins(of: identity)
+            if identity.module == nil { try await cloudToDevice.purge(identity.device) }
+        } catch {
+            logger.warning("could not clean up after a deleted identity", metadata: ["identity": "\(identity)", "error": "\(error)"])
         }
     }
 }
 
 extension DeviceProtocol: BrokerObserver {
-    public func clientConnected(clientID: String, grant: ConnectGrant) {}
-
-    public func clientDisconnected(clientID: String, grant: ConnectGrant) {
-        guard DeviceConnection.of(grant) != nil else { return }
-        _ = lastDesiredVersions.withLock { $0.removeValue(forKey: clientID) }
+    public func clientConnected(clientID: String, grant: ConnectGrant) {
+        guard let connection = DeviceConnection.of(grant), connection.identity.module == nil else { return }
+        dispatcher.poke(connection.identity.device)
     }
 
-    public func messageAcknowledged(clientID: String, deliveryTag: UInt64) {}
+    public func clientDisconnected(clientID: String, grant: ConnectGrant) {
+        guard let connection = DeviceConnection.of(grant) else { return }
+        _ = lastDesiredVersions.withLock { $0.removeValue(forKey: clientID) }
+        if connection.identity.module == nil { dispatcher.disconnected(connection.identity.device) }
+    }
+
+    public func clientSubscribed(clientID: String, filters: [String]) {
+        guard let device = DeviceID(rawValue: clientID),
+            filters.contains(where: { $0.hasPrefix("devices/") && $0.hasSuffix("/messages/devicebound/#") })
+        else { return }
+        dispatcher.poke(device)
+    }
+
+    public func messageAcknowledged(clientID: String, deliveryTag: UInt64) {
+        dispatcher.acknowledge(deliveryTag)
+    }
 }
 
 /// Decides about each PUBLISH of one device connection (topic rights were checked by the broker).

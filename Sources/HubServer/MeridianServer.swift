@@ -53,6 +53,7 @@ public struct MeridianServer: Service {
     /// Every feature's migrations, in order. Never reorder: append.
     public static let migrations =
         SQLiteBrokerPersistence.migrations + SQLiteRegistrySchema.migrations + SQLiteTwinSchema.migrations
+        + SQLiteMessagingSchema.migrations
 
     public func run() async throws {
         try prepareDataDirectory()
@@ -69,7 +70,9 @@ public struct MeridianServer: Service {
                 let twins = TwinService(store: SQLiteTwinStore(database: database), logger: logger)
                 let telemetry = InMemoryTelemetrySink(capacity: 10_000)
                 // Until the event log lands, accepted telemetry is kept in a bounded in-memory ring.
-                let devices = DeviceProtocol(registry: registry, twins: twins, telemetry: telemetry, logger: logger)
+                let cloudToDevice = try await CloudToDeviceService(store: SQLiteCloudToDeviceStore(database: database), logger: logger)
+                let devices = DeviceProtocol(
+                    registry: registry, twins: twins, telemetry: telemetry, cloudToDevice: cloudToDevice, logger: logger)
                 background.addTask { try await devices.run() }
                 let newBroker = try await startBroker(
                     registry: registry, devices: devices, persistence: persistence, eventLoopGroup: eventLoopGroup)

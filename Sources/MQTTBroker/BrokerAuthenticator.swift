@@ -103,10 +103,13 @@ public protocol BrokerObserver: Sendable {
     func clientDisconnected(clientID: String, grant: ConnectGrant)
     /// The client acknowledged (PUBACK / PUBCOMP) a message that was queued with a `deliveryTag`.
     func messageAcknowledged(clientID: String, deliveryTag: UInt64)
+    /// The client's SUBSCRIBE was applied; `filters` are those granted (as sent, `$share/…` included).
+    func clientSubscribed(clientID: String, filters: [String])
 }
 
 extension BrokerObserver {
     public func messageAcknowledged(clientID: String, deliveryTag: UInt64) {}
+    public func clientSubscribed(clientID: String, filters: [String]) {}
 }
 
 /// Decides who may connect. Called once per CONNECT, off the event loop's hot path.

@@ -14,6 +14,10 @@ public struct BrokerObserverGroup: BrokerObserver {
         for observer in observers { observer.clientDisconnected(clientID: clientID, grant: grant) }
     }
 
+    public func clientSubscribed(clientID: String, filters: [String]) {
+        for observer in observers { observer.clientSubscribed(clientID: clientID, filters: filters) }
+    }
+
     public func messageAcknowledged(clientID: String, deliveryTag: UInt64) {
         for observer in observers { observer.messageAcknowledged(clientID: clientID, deliveryTag: deliveryTag) }
     }

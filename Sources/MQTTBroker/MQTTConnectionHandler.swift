@@ -269,6 +269,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             guard let session else { return }
             let result = core.subscribe(session, requests: requests, identifier: identifier)
             send(.subAck(MQTTSubAck(packetID: packetID, reasonCodes: result.codes)), context: context)
+            if let observer = core.observer, let params {
+                let granted = zip(requests, result.codes).compactMap { request, code in code.isFailure ? nil : request.filter?.raw }
+                if !granted.isEmpty { observer.clientSubscribed(clientID: params.clientID, filters: granted) }
+            }
             for m in result.retained {
                 let outcome = session.enqueue(m, limits: core.queueLimits)
                 if outcome.dropped > 0 { core.statistics.messagesDropped.wrappingAdd(outcome.dropped, ordering: .relaxed) }
