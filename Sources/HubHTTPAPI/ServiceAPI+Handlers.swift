@@ -19,6 +19,10 @@ extension ServiceAPI {
         case .queryDevices:
             return try await queryCall(call)
 
+        // MARK: cloud-to-device
+        case .sendCloudToDevice, .purgeCloudToDevice, .receiveFeedback, .completeFeedback, .abandonFeedback:
+            return try await cloudToDeviceCall(call)
+
         // MARK: devices
         case .putDevice:
             let write = try DeviceJSON.decodeWrite(try call.jsonBody, pathID: try call.deviceID())

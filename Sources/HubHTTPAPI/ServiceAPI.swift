@@ -89,6 +89,8 @@ public struct ServiceAPI: Sendable {
         var call = APICall(route: route, request: request, parameters: context.parameters)
         if route.takesBody {
             call.body = try await readJSONBody(request)
+        } else if route.takesRawBody {
+            call.rawBody = try await readRawBody(request)
         }
         let result = try await handle(call)
         return result.response()
@@ -120,6 +122,21 @@ public struct ServiceAPI: Sendable {
         }
     }
 
+    /// The body's bytes up to the limit (413 beyond it, while it streams), for message routes.
+    func readRawBody(_ request: Request) async throws(APIError) -> [UInt8] {
+        let limit = configuration.maximumBodySize
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError(.messageTooLarge, "the body is larger than \(limit) bytes")
+        }
+        do {
+            return Array(try await request.body.collect(upTo: limit).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.messageTooLarge, "the body is larger than \(limit) bytes")
+        } catch {
+            throw APIError(.argumentInvalid, "the body could not be read")
+        }
+    }
+
     /// `application/json`, with or without parameters (`; charset=utf-8`), case-insensitive.
     static func isJSON(_ contentType: String) -> Bool {
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { String($0).trimmingSpaces().lowercased() }
@@ -142,6 +159,8 @@ struct APICall {
     let request: Request
     let parameters: Parameters
     var body: JSONValue?
+    /// The raw body of message routes.
+    var rawBody: [UInt8]?
 
     init(route: ServiceRoute, request: Request, parameters: Parameters) {
         self.route = route

@@ -18,6 +18,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     case putUser, listUsers, getUser, deleteUser
     case invokeDeviceMethod, invokeModuleMethod
     case getTwin, updateTwin, replaceTwin, getModuleTwin, updateModuleTwin, replaceModuleTwin, queryDevices
+    case sendCloudToDevice, purgeCloudToDevice, receiveFeedback, completeFeedback, abandonFeedback
 
     /// Method, path pattern (`{name}` captures one segment) and required rights, in one place.
     public var definition: (method: HTTPRequest.Method, path: String, rights: AccessRights) {
@@ -56,6 +57,11 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         case .updateModuleTwin: (.patch, "/twins/{deviceId}/modules/{moduleId}", .serviceConnect)
         case .replaceModuleTwin: (.put, "/twins/{deviceId}/modules/{moduleId}", .serviceConnect)
         case .queryDevices: (.post, "/devices/query", .serviceConnect)
+        case .sendCloudToDevice: (.post, "/devices/{deviceId}/messages/deviceBound", .serviceConnect)
+        case .purgeCloudToDevice: (.delete, "/devices/{deviceId}/commands", .serviceConnect)
+        case .receiveFeedback: (.get, "/messages/serviceBound/feedback", .serviceConnect)
+        case .completeFeedback: (.delete, "/messages/serviceBound/feedback/{lockToken}", .serviceConnect)
+        case .abandonFeedback: (.post, "/messages/serviceBound/feedback/{lockToken}/abandon", .serviceConnect)
         }
     }
 
@@ -74,6 +80,9 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
             false
         }
     }
+
+    /// Whether the route reads its body as raw bytes (a message), whatever its Content-Type.
+    var takesRawBody: Bool { self == .sendCloudToDevice }
 
     /// Whether `path` (without query) has this route's shape: same number of segments, literals equal,
     /// captures non-empty.
