@@ -254,6 +254,15 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "HubDevicesTests",
+            dependencies: [
+                "HubDevices", "HubAccess", "HubAuth", "HubCore", "HubRegistry", "HubStorage", "HubTwins", "HubMessaging",
+                "MQTTBroker", "MQTTCodec", "HubTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "HubTwinsTests",
             dependencies: [
                 "HubTwins", "HubCore", "HubStorage", "HubStorageSQLite", "HubTestKit",

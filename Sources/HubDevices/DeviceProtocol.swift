@@ -38,6 +38,8 @@ public final class DeviceProtocol: Sendable {
     public let telemetrySink: any TelemetrySink
     /// Telemetry messages refused (malformed property bag, too large).
     let telemetryRefused = Atomic<Int>(0)
+    /// Numbers connection-state events.
+    let presenceSequence = Atomic<Int64>(0)
     /// Device and module twins.
     public let twins: TwinService
     /// Direct method calls to connected devices.
@@ -137,12 +139,14 @@ extension DeviceProtocol: Service {
 
 extension DeviceProtocol: BrokerObserver {
     public func clientConnected(clientID: String, grant: ConnectGrant) {
-        guard let connection = DeviceConnection.of(grant), connection.identity.module == nil else { return }
-        dispatcher.poke(connection.identity.device)
+        guard let connection = DeviceConnection.of(grant) else { return }
+        recordPresence(connection, connected: true)
+        if connection.identity.module == nil { dispatcher.poke(connection.identity.device) }
     }
 
     public func clientDisconnected(clientID: String, grant: ConnectGrant) {
         guard let connection = DeviceConnection.of(grant) else { return }
+        recordPresence(connection, connected: false)
         _ = lastDesiredVersions.withLock { $0.removeValue(forKey: clientID) }
         if connection.identity.module == nil { dispatcher.disconnected(connection.identity.device) }
     }
