@@ -186,3 +186,51 @@ struct DeviceProtocolTests {
         #expect(feedback?.records.map(\.status) == [.success])
     }
 }
+
+@Suite("Device protocol limits", .timeLimit(.minutes(1)))
+struct DeviceProtocolLimitTests {
+    @Test("a reported patch over 32 KiB gets status 413 or 400 on the response topic and stores nothing")
+    func oversizedReportedPatch() async throws {
+        let hub = try await DeviceProtocolTests.Hub.start()
+        defer { Task { await hub.stop() } }
+        let device = try await hub.connect("big-twin")
+        let big = #"{"blob":""# + String(repeating: "x", count: 33 * 1024) + #""}"#
+        try await device.send(.publish(MQTTPublish(
+            topic: "$iothub/twin/PATCH/properties/reported/?$rid=z", payload: ByteBuffer(string: big), qos: .atLeastOnce, packetID: 3)))
+        var response: MQTTPublish?
+        for _ in 0..<3 {
+            if case .publish(let publish) = try await device.receive() { response = publish; break }
+        }
+        let topic = try #require(response?.topic)
+        #expect(topic == "$iothub/twin/res/400/?$rid=z" || topic == "$iothub/twin/res/413/?$rid=z")
+        let twin = try await hub.devices.twins.twin(of: IdentityID(device: DeviceID(rawValue: "big-twin")!))
+        #expect(twin.reported.version == 1 && twin.reported.properties["blob"] == nil)
+    }
+
+    @Test("a method payload over 128 KiB is refused before anything is sent")
+    func oversizedMethodPayload() async throws {
+        let request = DirectMethodRequest(methodName: "upload", payload: .string(String(repeating: "y", count: 128 * 1024)))
+        #expect(throws: DirectMethodError.self) { try request.validate() }
+        do {
+            try request.validate()
+        } catch {
+            #expect(error.code == .payloadTooLarge)
+        }
+        #expect(throws: DirectMethodError.self) { try DirectMethodRequest(methodName: "bad/name", payload: .null).validate() }
+        #expect(throws: DirectMethodError.self) {
+            try DirectMethodRequest(methodName: "ok", payload: .null, responseTimeoutSeconds: 3).validate()
+        }
+    }
+
+    @Test("a telemetry message over 256 KiB closes a 3.1.1 connection and is not stored")
+    func oversizedTelemetry() async throws {
+        let hub = try await DeviceProtocolTests.Hub.start()
+        defer { Task { await hub.stop() } }
+        let device = try await hub.connect("big-tel")
+        try await device.send(.publish(MQTTPublish(
+            topic: "devices/big-tel/messages/events/", payload: ByteBuffer(repeating: 0x41, count: 256 * 1024 + 1),
+            qos: .atLeastOnce, packetID: 4)))
+        #expect(try await device.waitForClose().isEmpty)
+        #expect(!hub.sink.recent().contains { $0.message.messageSource == .telemetry })
+    }
+}
