@@ -66,7 +66,7 @@ public final class HubMQTTAuthenticator: BrokerAuthenticator {
     public func decideImmediately(_ request: ConnectRequest) -> ConnectDecision? {
         switch classify(request) {
         case .anonymous:
-            return anonymous()
+            return anonymous(request)
         case .deviceMismatch:
             return refuse(.clientIdentifierNotValid, request, "username does not name the client id")
         case .device(let identity, _):
@@ -89,7 +89,7 @@ public final class HubMQTTAuthenticator: BrokerAuthenticator {
     public func authenticate(_ request: ConnectRequest) async -> ConnectDecision {
         switch classify(request) {
         case .anonymous:
-            return anonymous()
+            return anonymous(request)
         case .deviceMismatch:
             return refuse(.clientIdentifierNotValid, request, "username does not name the client id")
         case .device(let identity, _):
@@ -201,9 +201,13 @@ public final class HubMQTTAuthenticator: BrokerAuthenticator {
             context: UserSession(username: user.username, etag: user.etag)))
     }
 
-    private func anonymous() -> ConnectDecision {
-        allowAnonymous ? .accept(authorizer: AllowAllAuthorizer(), maximumQoS: .exactlyOnce) : .reject(.notAuthorized)
+    private func anonymous(_ request: ConnectRequest) -> ConnectDecision {
+        // `{device}/{module}` client ids are for module identities only (the broker lets them through
+        // for that reason).
+        guard !request.clientID.contains("/") else { return refuse(.clientIdentifierNotValid, request, "client id contains '/'") }
+        return allowAnonymous ? .accept(authorizer: AllowAllAuthorizer(), maximumQoS: .exactlyOnce) : .reject(.notAuthorized)
     }
+
 
     private func refuse(_ code: MQTTReasonCode, _ request: ConnectRequest, _ why: String) -> ConnectDecision {
         // No credentials in the log: the reason is a fixed phrase, the client id is the only input echoed.

@@ -150,6 +150,9 @@ public struct HubConfiguration: Sendable, Hashable {
         var configuration = limits
         configuration.allowAnonymous = allowAnonymous
         configuration.connectRatePerSecond = connectRate
+        // Azure module identities connect as `{device}/{module}`; HubMQTTAuthenticator admits that form
+        // for registered modules only.
+        configuration.allowsModuleClientIDs = true
         return configuration
     }
 

@@ -50,6 +50,12 @@ public struct BrokerConfiguration: Sendable, Hashable {
     public var persistenceFlushInterval: Double = 1.0
     /// Longest client identifier accepted, in UTF-8 bytes (longer ones get 0x85 / 3.1.1 0x02).
     public var maximumClientIDLength: Int = 256
+    /// Accept client identifiers of the form `{device}/{module}` (exactly one `/`, both sides non-empty):
+    /// Azure module identities connect with them. Off by default, since a `/` would let the id span
+    /// topic levels in per-client ACL patterns (CVE-2017-7650 class); when on, the authenticator must
+    /// accept such ids only for module identities (`HubMQTTAuthenticator` does). `+`, `#` and NUL are
+    /// always refused.
+    public var allowsModuleClientIDs: Bool = false
     /// New connections (CONNECT packets) accepted per second, hub-wide, with a burst of five seconds'
     /// worth; over it, CONNACK 0x9F Connection rate exceeded (3.1.1: 0x03). 0 = unlimited.
     public var connectRatePerSecond: Int = 0

@@ -24,6 +24,7 @@ struct ConnectionStateMachine {
         var subscriptionIdentifiersAvailable: Bool
         var maximumTopicLevels: Int
         var maximumClientIDLength: Int
+        var allowsModuleClientIDs: Bool
 
         init(_ c: BrokerConfiguration) {
             receiveMaximum = max(1, c.receiveMaximum)
@@ -41,6 +42,7 @@ struct ConnectionStateMachine {
             subscriptionIdentifiersAvailable = c.subscriptionIdentifiersAvailable
             maximumTopicLevels = c.maximumTopicLevels
             maximumClientIDLength = c.maximumClientIDLength
+            allowsModuleClientIDs = c.allowsModuleClientIDs
         }
     }
 
@@ -175,7 +177,8 @@ struct ConnectionStateMachine {
             clientID = assignClientID()
             assigned = true
         } else if clientID.utf8.count > limits.maximumClientIDLength
-            || clientID.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "/") })
+            || clientID.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") || $0 == 0 })
+            || !Self.separatorsAllowed(in: clientID, moduleForm: limits.allowsModuleClientIDs)
         {
             // Wildcards or separators in an identifier would let it escape per-client topic patterns
             // (CVE-2017-7650 class, M10).
@@ -517,6 +520,14 @@ struct ConnectionStateMachine {
 
     /// The broker closes the connection for its own reasons (takeover 0x8E, shutdown 0x8B,
     /// administrative action 0x98, slow consumer 0x97 …).
+    /// No `/` in a client id, or (module identities allowed) exactly one between two non-empty parts.
+    static func separatorsAllowed(in clientID: String, moduleForm: Bool) -> Bool {
+        let slashes = clientID.utf8.count { $0 == UInt8(ascii: "/") }
+        if slashes == 0 { return true }
+        guard moduleForm, slashes == 1 else { return false }
+        return clientID.utf8.first != UInt8(ascii: "/") && clientID.utf8.last != UInt8(ascii: "/")
+    }
+
     mutating func serverDisconnect(_ code: MQTTReasonCode) -> Action {
         switch state {
         case .connected:

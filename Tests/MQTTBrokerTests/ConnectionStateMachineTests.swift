@@ -83,6 +83,20 @@ struct ConnectionStateMachineTests {
         #expect(sentAndClosed(m.connectReceived(connect, now: Self.t0, assignClientID: { "x" })) == .connAck(MQTTConnAck(reasonCode: code)))
     }
 
+    @Test(
+        "client ids with '/': refused by default; with module ids allowed, only one '/' between two non-empty parts",
+        arguments: [("a/b", false, false), ("a/b", true, true), ("a/b/c", true, false), ("/b", true, false), ("a/", true, false),
+            ("a\u{0}b", true, false), ("a+b/c", true, false)])
+    func moduleClientIDs(id: String, allowModules: Bool, accepted: Bool) {
+        var m = machine { $0.allowsModuleClientIDs = allowModules }
+        let action = m.connectReceived(MQTTConnect(clientID: id), now: Self.t0, assignClientID: { "x" })
+        if accepted {
+            guard case .authenticate = action else { Issue.record("\(id) refused"); return }
+        } else {
+            #expect(sentAndClosed(action) == .connAck(MQTTConnAck(reasonCode: .clientIdentifierNotValid)))
+        }
+    }
+
     @Test("an empty 5.0 client id is assigned and returned in CONNACK")
     func assignedID() {
         var m = machine()

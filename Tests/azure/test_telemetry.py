@@ -93,3 +93,41 @@ def test_x509_device_telemetry(hub, tmp_path):
     finally:
         device.shutdown()
         watcher.close()
+
+
+def test_module_client_telemetry_twin_and_method(hub):
+    from azure.iot.device import IoTHubModuleClient, MethodResponse
+    from azure.iot.hub.models import CloudToDeviceMethod, Twin, TwinProperties
+    import base64
+    import secrets
+    rm = hub.registry_manager()
+    hub.create_sas_device("mod-host")
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    rm.create_module_with_sas("mod-host", "camera", None, key, key)
+    watcher = Watcher(hub, "devices/mod-host/modules/camera/messages/events/#")
+    module = IoTHubModuleClient.create_from_connection_string(
+        f"HostName=localhost;DeviceId=mod-host;ModuleId=camera;SharedAccessKey={key}",
+        server_verification_cert=hub.ca_pem, connection_retry=False)
+    patches: queue.Queue = queue.Queue()
+    module.on_twin_desired_properties_patch_received = patches.put
+    module.on_method_request_received = lambda request: module.send_method_response(
+        MethodResponse.create_from_method_request(request, 200, {"module": True}))
+    module.connect()
+    try:
+        module.send_message(Message("frame", content_type="text/plain"))
+        seen = watcher.next()
+        props = user_properties(seen)
+        assert props["iothub-connection-device-id"] == "mod-host" and props["iothub-connection-module-id"] == "camera"
+        module.patch_twin_reported_properties({"fps": 30})
+        assert rm.get_module_twin("mod-host", "camera").properties.reported["fps"] == 30
+        rm.update_module_twin("mod-host", "camera", Twin(properties=TwinProperties(desired={"fps": 15})), "*")
+        while True:
+            patch = patches.get(timeout=10)
+            if "fps" in patch:
+                break
+        assert patch["fps"] == 15
+        answer = rm.invoke_device_module_method("mod-host", "camera", CloudToDeviceMethod(method_name="snap", payload={}))
+        assert answer.status == 200 and answer.payload == {"module": True}
+    finally:
+        module.shutdown()
+        watcher.close()
