@@ -32,6 +32,7 @@ public final class DeviceProtocol: Sendable {
     }
 
     let link = BrokerLink()
+    let registry: DeviceRegistry
     let logger: Logger
     let configuration: Configuration
     /// Where accepted telemetry goes (the event log's built-in endpoint).
@@ -58,6 +59,7 @@ public final class DeviceProtocol: Sendable {
         configuration: Configuration = Configuration(), logger: Logger
     ) {
         self.logger = logger
+        self.registry = registry
         self.cloudToDevice = cloudToDevice
         self.configuration = configuration
         self.telemetrySink = telemetry
@@ -168,6 +170,8 @@ struct DeviceConnectionInterceptor: PublishInterceptor {
     let connection: DeviceConnection
     let hub: DeviceProtocol
     let identityPrefix: String
+    /// When this connection's activity was last recorded (ms since 1970).
+    let lastActivity = ActivityClock()
 
     init(connection: DeviceConnection, hub: DeviceProtocol) {
         self.connection = connection
@@ -195,11 +199,24 @@ struct DeviceConnectionInterceptor: PublishInterceptor {
             }
             return .accept(route: nil, acknowledgeWhen: done)
         case .telemetry(let bag):
+            if lastActivity.due() { hub.registry.recordActivity(connection.identity) }
             return hub.acceptTelemetry(message, bag: bag, connection: connection, client: client)
         case .unknown:
             // Azure closes the connection on a topic it does not serve (§2.8).
             hub.logger.debug("unknown device topic; closing", metadata: ["client": "\(connection.clientID)"])
             return .disconnect(.topicNameInvalid)
         }
+    }
+}
+
+/// Rate-limits activity records to one per second per connection (telemetry can arrive much faster).
+final class ActivityClock: Sendable {
+    private let lastMillis = Atomic<Int64>(0)
+
+    /// True (and the clock reset) when a second has passed since the last `true`.
+    func due(now: Int64 = WallClock.nowMillis()) -> Bool {
+        let last = lastMillis.load(ordering: .relaxed)
+        guard now - last >= 1000 else { return false }
+        return lastMillis.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
     }
 }

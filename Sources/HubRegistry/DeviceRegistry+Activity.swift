@@ -21,6 +21,22 @@ extension DeviceRegistry {
         }
     }
 
+    /// Records activity of a connected identity (a message it sent): `lastActivityTime` moves, the
+    /// connection state and its time stay. Cheap and written behind, like `recordConnection`; callers
+    /// on hot paths rate-limit it (the device protocol does so once per second per connection).
+    public func recordActivity(_ identity: IdentityID) {
+        let time = now()
+        pendingConnections.withLock { pending in
+            if var record = pending[identity] {
+                record.lastActivity = time
+                pending[identity] = record
+            } else if pending.count < configuration.maximumPendingConnectionStates {
+                pending[identity] = ConnectionStateRecord(
+                    identity: identity, state: .connected, time: time, lastActivity: time, activityOnly: true)
+            }
+        }
+    }
+
     /// Writes the recorded connection states to the store in batches of `connectionStateFlushBatchSize`
     /// (one transaction each on SQLite). Each batch holds the write lock, so a device update never writes
     /// back an older connection state over a newer one, and other writes can go between batches. A
@@ -64,18 +80,22 @@ extension DeviceRegistry {
     func withPendingConnection(_ device: Device) -> Device {
         guard let record = pendingConnections.withLock({ $0[IdentityID(device: device.id)] }) else { return device }
         var device = device
-        device.connectionState = record.state
-        device.connectionStateUpdatedTime = record.time
-        device.lastActivityTime = record.time
+        if !record.activityOnly {
+            device.connectionState = record.state
+            device.connectionStateUpdatedTime = record.time
+        }
+        device.lastActivityTime = record.lastActivity
         return device
     }
 
     func withPendingConnection(_ module: Module) -> Module {
         guard let record = pendingConnections.withLock({ $0[module.identity] }) else { return module }
         var module = module
-        module.connectionState = record.state
-        module.connectionStateUpdatedTime = record.time
-        module.lastActivityTime = record.time
+        if !record.activityOnly {
+            module.connectionState = record.state
+            module.connectionStateUpdatedTime = record.time
+        }
+        module.lastActivityTime = record.lastActivity
         return module
     }
 }

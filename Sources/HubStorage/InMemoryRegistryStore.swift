@@ -134,30 +134,34 @@ public final class InMemoryRegistryStore: RegistryStore {
     // MARK: activity
 
     public func recordConnectionState(_ identity: IdentityID, _ connection: ConnectionState, at time: Timestamp) async throws(StorageError) {
-        state.withLock { state in Self.record(identity, connection, time, in: &state) }
+        state.withLock { state in Self.record(ConnectionStateRecord(identity: identity, state: connection, time: time), in: &state) }
     }
 
     /// All records under one lock, in order.
     public func recordConnectionStates(_ records: [ConnectionStateRecord]) async throws(StorageError) {
         state.withLock { state in
-            for r in records { Self.record(r.identity, r.state, r.time, in: &state) }
+            for r in records { Self.record(r, in: &state) }
         }
     }
 
-    private static func record(_ identity: IdentityID, _ connection: ConnectionState, _ time: Timestamp, in state: inout State) {
-        let deviceKey = ExactKey(identity.device.rawValue)
-        if let module = identity.module {
+    private static func record(_ r: ConnectionStateRecord, in state: inout State) {
+        let deviceKey = ExactKey(r.identity.device.rawValue)
+        if let module = r.identity.module {
             let moduleKey = ExactKey(module.rawValue)
             guard var m = state.modules[deviceKey]?[moduleKey] else { return }
-            m.connectionState = connection
-            m.connectionStateUpdatedTime = time
-            m.lastActivityTime = time
+            if !r.activityOnly {
+                m.connectionState = r.state
+                m.connectionStateUpdatedTime = r.time
+            }
+            m.lastActivityTime = r.lastActivity
             state.modules[deviceKey]![moduleKey] = m
         } else {
             guard var d = state.devices[deviceKey] else { return }
-            d.connectionState = connection
-            d.connectionStateUpdatedTime = time
-            d.lastActivityTime = time
+            if !r.activityOnly {
+                d.connectionState = r.state
+                d.connectionStateUpdatedTime = r.time
+            }
+            d.lastActivityTime = r.lastActivity
             state.devices[deviceKey] = d
         }
     }

@@ -55,13 +55,20 @@ public struct ConnectionStateRecord: Hashable, Sendable {
     public var identity: IdentityID
     /// Connected or disconnected.
     public var state: ConnectionState
-    /// When it changed; stored as both the connection state's update time and the last activity time.
+    /// When the connection state changed (`connectionStateUpdatedTime`).
     public var time: Timestamp
+    /// The identity's last activity (`lastActivityTime`): the change itself, or a later message.
+    public var lastActivity: Timestamp
+    /// Only `lastActivity` is news (a message from a connected identity): stores leave the connection
+    /// state and its time as they are.
+    public var activityOnly: Bool
 
-    public init(identity: IdentityID, state: ConnectionState, time: Timestamp) {
+    public init(identity: IdentityID, state: ConnectionState, time: Timestamp, lastActivity: Timestamp? = nil, activityOnly: Bool = false) {
         self.identity = identity
         self.state = state
         self.time = time
+        self.lastActivity = lastActivity ?? time
+        self.activityOnly = activityOnly
     }
 }
 

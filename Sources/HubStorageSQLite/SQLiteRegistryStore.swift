@@ -125,13 +125,23 @@ public final class SQLiteRegistryStore: RegistryStore {
                     UPDATE registry_module SET connection_state = ?, connection_state_updated_millis = ?,
                         last_activity_millis = ? WHERE device_id = ? AND module_id = ?
                     """)
-            for r in records {
+            let deviceActivity = try db.cachedStatement(sql: "UPDATE registry_device SET last_activity_millis = ? WHERE device_id = ?")
+            let moduleActivity = try db.cachedStatement(
+                sql: "UPDATE registry_module SET last_activity_millis = ? WHERE device_id = ? AND module_id = ?")
+            for r in records where r.activityOnly {
+                if let moduleID = r.identity.module {
+                    try moduleActivity.execute(arguments: [r.lastActivity.rawValue, r.identity.device.rawValue, moduleID.rawValue])
+                } else {
+                    try deviceActivity.execute(arguments: [r.lastActivity.rawValue, r.identity.device.rawValue])
+                }
+            }
+            for r in records where !r.activityOnly {
                 if let moduleID = r.identity.module {
                     try module.execute(arguments: [
-                        r.state.rawValue, r.time.rawValue, r.time.rawValue, r.identity.device.rawValue, moduleID.rawValue,
+                        r.state.rawValue, r.time.rawValue, r.lastActivity.rawValue, r.identity.device.rawValue, moduleID.rawValue,
                     ])
                 } else {
-                    try device.execute(arguments: [r.state.rawValue, r.time.rawValue, r.time.rawValue, r.identity.device.rawValue])
+                    try device.execute(arguments: [r.state.rawValue, r.time.rawValue, r.lastActivity.rawValue, r.identity.device.rawValue])
                 }
             }
         }

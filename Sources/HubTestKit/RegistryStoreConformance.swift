@@ -229,6 +229,16 @@ public enum RegistryStoreConformance {
             expected.lastActivityTime = t3
             #expect(try await store.device(id) == expected)
             #expect(try await store.module(id, S.moduleID("mod"))?.connectionState == .disconnected)
+            // Activity only: the last activity moves, the connection state and its time stay.
+            let t4 = Timestamp(rawValue: 1_700_000_004_000)
+            try await store.recordConnectionStates([
+                ConnectionStateRecord(identity: IdentityID(device: id), state: .connected, time: t4, lastActivity: t4, activityOnly: true),
+                ConnectionStateRecord(identity: mod, state: .connected, time: t4, lastActivity: t4, activityOnly: true),
+            ])
+            expected.lastActivityTime = t4
+            #expect(try await store.device(id) == expected)
+            let active = try await store.module(id, S.moduleID("mod"))
+            #expect(active?.connectionState == .disconnected && active?.connectionStateUpdatedTime == t3 && active?.lastActivityTime == t4)
             // Unknown identities are ignored, not created.
             try await store.recordConnectionState(IdentityID(device: S.id("unknown")), .connected, at: t1)
             #expect(try await store.device(S.id("unknown")) == nil)

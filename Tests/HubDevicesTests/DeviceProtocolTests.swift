@@ -110,6 +110,24 @@ struct DeviceProtocolTests {
         #expect(gone.connectionDeviceID?.rawValue == "drone-7")
     }
 
+    @Test("telemetry moves lastActivityTime; the connection state's time stays")
+    func activity() async throws {
+        let hub = try await Hub.start()
+        defer { Task { await hub.stop() } }
+        let device = try await hub.connect("busy")
+        let id = DeviceID(rawValue: "busy")!
+        let before = try await hub.registry.device(id)
+        #expect(before.connectionState == .connected)
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await device.publish("devices/busy/messages/events/", "{}", qos: .atLeastOnce) == .success)
+        let after = try await hub.registry.device(id)
+        #expect(after.connectionStateUpdatedTime == before.connectionStateUpdatedTime)
+        #expect(after.lastActivityTime! > before.lastActivityTime!)
+        await hub.registry.flushConnectionStates()
+        let stored = try await hub.registry.device(id)
+        #expect(stored.lastActivityTime == after.lastActivityTime && stored.connectionState == .connected)
+    }
+
     @Test("a twin GET is answered on the response topic without a subscription; a reported patch answers 204 with the version")
     func twinRequests() async throws {
         let hub = try await Hub.start()
