@@ -208,7 +208,8 @@ struct PropertyBagTests {
         await propertyCheck(count: 1_000, input: input) { message in
             let bag = PropertyBag.encodeTelemetry(message)
             #expect(!bag.contains("/"))
-            #expect(try PropertyBag.decode(Substring(bag)) == message, "\(bag)")
+            let decoded = try PropertyBag.decode(Substring(bag))
+            #expect(decoded == message, "\(bag)")
         }
     }
 
