@@ -241,6 +241,7 @@ let package = Package(
             name: "HubHTTPAPITests",
             dependencies: [
                 "HubHTTPAPI", "HubCore", "HubRegistry", "HubAuth", "HubStorage", "MQTTBroker", "MQTTCodec", "HubTestKit",
+                "HubDevices", "HubMessaging", "HubTwins",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

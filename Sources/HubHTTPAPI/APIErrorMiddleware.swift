@@ -34,7 +34,7 @@ struct APIErrorMiddleware: RouterMiddleware {
         } catch is NIOTooManyBytesError {
             return render(APIError(.messageTooLarge, "the body is too large"), for: request)
         } catch {
-            logger.error("unexpected error in \(request.method) \(request.uri.path): \(type(of: error))")
+            logger.error("unexpected error in \(request.method) \(RoutePattern.loggable(request.uri.path)): \(type(of: error))")
             return render(APIError(.serverError, "the hub failed to process the request"), for: request)
         }
     }
@@ -48,7 +48,7 @@ struct APIErrorMiddleware: RouterMiddleware {
                 upgrade.headers = [("Upgrade", "websocket")]
                 return upgrade
             }
-            let methods = ServiceRoute.methods(at: path)
+            let methods = RoutePattern.methods(at: path)
             guard !methods.isEmpty else { return APIError(.notFound, "no resource at this path") }
             var notAllowed = APIError(.methodNotAllowed, "this resource does not support \(request.method)")
             notAllowed.headers = [("Allow", methods.map(\.rawValue).joined(separator: ", "))]
@@ -65,7 +65,7 @@ struct APIErrorMiddleware: RouterMiddleware {
         let level: Logger.Level = error.code.status >= 500 ? .error : .debug
         logger.log(
             level: level,
-            "\(request.method) \(request.uri.path) -> \(error.code.status) \(error.code.name): \(error.message)",
+            "\(request.method) \(RoutePattern.loggable(request.uri.path)) -> \(error.code.status) \(error.code.name): \(error.message)",
             metadata: ["trackingId": "\(trackingID)"])
         return Self.response(for: error, trackingID: trackingID, closeConnection: Self.hasBody(request))
     }

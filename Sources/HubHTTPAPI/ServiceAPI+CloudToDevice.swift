@@ -21,7 +21,7 @@ extension ServiceAPI {
             case .sendCloudToDevice:
                 let id = try call.deviceID()
                 let device = try await perform { () async throws(RegistryError) in try await registry.device(id) }
-                let headers = call.request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+                let headers = call.request.headers.map { (name: $0.name.rawName, value: $0.value) }
                 let message = try await Self.messaging { () throws(MessagingError) in
                     try HTTPMessageHeaders.cloudToDeviceSend(headers: headers, body: call.rawBody ?? [])
                 }

@@ -11,10 +11,13 @@ import NIOCore
 /// router built from `ServiceRoute`.
 ///
 /// Every call goes through the same steps, in this order, so that unauthenticated callers cost nothing:
-/// authenticate and authorize (`ServiceAuthenticator`), take a registry-rate token (`RegistryThrottle`),
+/// authenticate and authorize (`ServiceAuthenticator`), take a registry-rate token (`RequestThrottle`),
 /// check the body's Content-Type and read it up to the limit while it streams, parse it strictly, run
 /// the handler (`ServiceAPI+Devices` …), and write JSON. Any failure becomes Azure's error body
 /// (`APIErrorMiddleware`).
+///
+/// The same router serves the device-side HTTPS API (`DeviceAPI`, route table `DeviceRoute`), which
+/// authenticates devices instead of policies.
 public struct ServiceAPI: Sendable {
     /// Limits and hooks, with defaults.
     public struct Configuration: Sendable {
@@ -26,6 +29,9 @@ public struct ServiceAPI: Sendable {
         public var maximumBodySize = defaultMaximumBodySize
         /// Registry operations per minute, hub-wide (`registry-rate`); 0 = unlimited.
         public var registryRatePerMinute = 6000
+        /// Device-side HTTPS operations (send, receive, settle) per minute, hub-wide, in a bucket of
+        /// their own; 0 = unlimited. Default 60 000 (1000/s), above Azure S1's device-to-cloud rate.
+        public var deviceRatePerMinute = 60_000
         /// `connectedDeviceCount` of `GET /statistics/service`.
         public var connectedDeviceCount: @Sendable () -> Int = { 0 }
         /// Seconds since 1970, for token expiry.
@@ -43,7 +49,9 @@ public struct ServiceAPI: Sendable {
     let devices: DeviceProtocol?
     let configuration: Configuration
     let authenticator: ServiceAuthenticator
-    let throttle: RegistryThrottle
+    let throttle: RequestThrottle
+    /// The device-side routes on the same router.
+    let deviceAPI: DeviceAPI
     let logger: Logger
 
     public init(registry: DeviceRegistry, devices: DeviceProtocol? = nil, configuration: Configuration, logger: Logger) {
@@ -54,17 +62,20 @@ public struct ServiceAPI: Sendable {
             validator: SASValidator(hostNames: configuration.hostNames),
             policy: { [registry] name in registry.policy(named: name) },
             now: configuration.now)
-        self.throttle = RegistryThrottle(perMinute: configuration.registryRatePerMinute, clock: configuration.monotonicNanos)
+        self.throttle = RequestThrottle(perMinute: configuration.registryRatePerMinute, clock: configuration.monotonicNanos)
+        self.deviceAPI = DeviceAPI(registry: registry, devices: devices, configuration: configuration, logger: logger)
         self.logger = logger
     }
 
-    /// Adds every route of the table to `router`, behind the error middleware.
+    /// Adds every route of both tables (`ServiceRoute`, `DeviceRoute`) to `router`, behind the error
+    /// middleware.
     public func addRoutes(to router: Router<APIRequestContext>) {
         for route in ServiceRoute.allCases {
             router.on(RouterPath(stringLiteral: route.path), method: route.method) { request, context in
                 try await self.respond(route, request, context)
             }
         }
+        deviceAPI.addRoutes(to: router)
     }
 
     /// A router serving this API and nothing else, answering unknown paths with JSON 404/405 (and 426 on
@@ -90,7 +101,7 @@ public struct ServiceAPI: Sendable {
         if route.takesBody {
             call.body = try await readJSONBody(request)
         } else if route.takesRawBody {
-            call.rawBody = try await readRawBody(request)
+            call.rawBody = try await Self.readRawBody(request, limit: configuration.maximumBodySize)
         }
         let result = try await handle(call)
         return result.response()
@@ -122,9 +133,8 @@ public struct ServiceAPI: Sendable {
         }
     }
 
-    /// The body's bytes up to the limit (413 beyond it, while it streams), for message routes.
-    func readRawBody(_ request: Request) async throws(APIError) -> [UInt8] {
-        let limit = configuration.maximumBodySize
+    /// The body's bytes up to `limit` (413 beyond it, while it streams), for message routes.
+    static func readRawBody(_ request: Request, limit: Int) async throws(APIError) -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw APIError(.messageTooLarge, "the body is larger than \(limit) bytes")
         }
@@ -170,28 +180,15 @@ struct APICall {
 
     /// A path capture, percent-decoded.
     func capture(_ name: String) throws(APIError) -> String {
-        guard let raw = parameters.get(name), let decoded = PercentDecoding.decode(raw) else {
-            throw .invalid("the path segment \(name) is not valid percent-encoded UTF-8")
-        }
-        return decoded
+        try parameters.decoded(name)
     }
 
     func deviceID() throws(APIError) -> DeviceID {
-        let raw = try capture("deviceId")
-        do {
-            return try DeviceID(validating: raw)
-        } catch {
-            throw .invalid("\(error)")
-        }
+        try parameters.deviceID()
     }
 
     func moduleID() throws(APIError) -> ModuleID {
-        let raw = try capture("moduleId")
-        do {
-            return try ModuleID(validating: raw)
-        } catch {
-            throw .invalid("\(error)")
-        }
+        try parameters.moduleID()
     }
 
     /// A name capture of the extensions (policy, certificate, user): 1…128 bytes, no control characters.
@@ -213,7 +210,7 @@ struct APICall {
     }
 
     func query(_ name: String) -> String? {
-        request.uri.queryParameters[name[...]].map(String.init)
+        request.query(name)
     }
 
     var jsonBody: JSONValue {

@@ -84,23 +84,12 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     /// Whether the route reads its body as raw bytes (a message), whatever its Content-Type.
     var takesRawBody: Bool { self == .sendCloudToDevice }
 
-    /// Whether `path` (without query) has this route's shape: same number of segments, literals equal,
-    /// captures non-empty.
+    /// Whether `path` (without query) has this route's shape (`RoutePattern.matches`).
     func matches(path: String) -> Bool {
-        let pattern = self.path.split(separator: "/", omittingEmptySubsequences: false)
-        let actual = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard pattern.count == actual.count else { return false }
-        for (p, a) in zip(pattern, actual) {
-            if p.first == "{" {
-                if a.isEmpty { return false }
-            } else if p != a {
-                return false
-            }
-        }
-        return true
+        RoutePattern.matches(self.path, path: path)
     }
 
-    /// Methods served at `path`, for `405` answers and their `Allow` header.
+    /// Methods this table serves at `path` (`RoutePattern.methods(at:)` adds the device routes').
     static func methods(at path: String) -> [HTTPRequest.Method] {
         allCases.filter { $0.matches(path: path) }.map(\.method)
     }

@@ -48,6 +48,19 @@ public enum PropertyBag {
     /// percent-encoded, keys included (`%24.mid`, `%2F` for every `/`). A nil value is written as the bare
     /// key, an empty one as `key=`.
     public static func encodeCloudToDevice(_ message: DeviceMessage) -> String {
+        encode(message, systemProperties: SystemProperty.cloudToDeviceOrder)
+    }
+
+    /// Encodes the properties of a device-to-cloud message as a device would write them on its telemetry
+    /// topic: the sender-set system properties that are set (`$.mid, $.cid, $.uid, $.ct, $.ce, $.exp,
+    /// iothub-creation-time-utc, $.on, $.ifid, $.sub`), then the application properties in their order;
+    /// encoded like `encodeCloudToDevice`. Hub stamps are not part of a bag. For telemetry that arrived
+    /// over HTTPS and is routed into the broker's topic space (`devices/{d}/messages/events/{bag}`).
+    public static func encodeTelemetry(_ message: DeviceMessage) -> String {
+        encode(message, systemProperties: SystemProperty.telemetryOrder)
+    }
+
+    private static func encode(_ message: DeviceMessage, systemProperties: [SystemProperty]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(128)
         func append(_ key: String, _ value: String?) {
@@ -58,7 +71,7 @@ public enum PropertyBag {
                 PercentEncoding.encode(value, into: &out)
             }
         }
-        for system in SystemProperty.cloudToDeviceOrder {
+        for system in systemProperties {
             if let value = system.get(message) { append(system.bagKey, value) }
         }
         for property in message.applicationProperties { append(property.name, property.value) }
@@ -94,6 +107,12 @@ enum SystemProperty: CaseIterable {
     /// The order the real hub writes a C2D bag in (protocol reference §2.4).
     static let cloudToDeviceOrder: [SystemProperty] = [
         .messageID, .to, .contentType, .contentEncoding, .correlationID, .userID, .absoluteExpiryTime, .ack,
+    ]
+
+    /// The system properties a device may set on telemetry, in the order `encodeTelemetry` writes them.
+    static let telemetryOrder: [SystemProperty] = [
+        .messageID, .correlationID, .userID, .contentType, .contentEncoding, .absoluteExpiryTime, .creationTimeUTC,
+        .outputName, .interfaceID, .component,
     ]
 
     /// The decoded key.

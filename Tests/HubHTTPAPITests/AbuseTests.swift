@@ -118,10 +118,10 @@ struct AbuseTests {
     @Test("the throttle's burst is a sixth of the per-minute rate, at least 10; 0 turns it off")
     func throttleShape() throws {
         let clock: @Sendable () -> UInt64 = { 5 }
-        let big = RegistryThrottle(perMinute: 600, clock: clock)
+        let big = RequestThrottle(perMinute: 600, clock: clock)
         for _ in 0..<100 { try big.admit() }
         #expect(throws: APIError.self) { try big.admit() }
-        let off = RegistryThrottle(perMinute: 0, clock: clock)
+        let off = RequestThrottle(perMinute: 0, clock: clock)
         for _ in 0..<10_000 { try off.admit() }
     }
 }

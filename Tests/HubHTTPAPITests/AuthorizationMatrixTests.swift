@@ -16,19 +16,25 @@ struct AuthorizationMatrixTests {
 
     @Test("no two routes share a method and path")
     func unique() {
-        let keys = ServiceRoute.allCases.map { "\($0.method) \($0.path)" }
+        let keys = ServiceRoute.allCases.map { "\($0.method) \($0.path)" } + DeviceRoute.allCases.map { "\($0.method) \($0.path)" }
         #expect(Set(keys).count == keys.count)
     }
 
     /// A concrete request for a route: path captures filled in; a body only where one is read.
     static func sample(_ route: ServiceRoute) -> (path: String, body: String?) {
-        let path = route.path
+        (sample(path: route.path), route.takesBody ? "not json" : nil)
+    }
+
+    /// A route pattern with its captures filled in.
+    static func sample(path pattern: String) -> String {
+        pattern
             .replacingOccurrences(of: "{deviceId}", with: "matrix-device")
             .replacingOccurrences(of: "{moduleId}", with: "matrix-module")
             .replacingOccurrences(of: "{policyName}", with: "registryRead")
             .replacingOccurrences(of: "{certificateName}", with: "matrix-ca")
             .replacingOccurrences(of: "{username}", with: "matrix-user")
-        return (path, route.takesBody ? "not json" : nil)
+            .replacingOccurrences(of: "{etag}", with: "matrix-lock")
+            .replacingOccurrences(of: "{lockToken}", with: "matrix-lock")
     }
 
     /// Every route × every default policy: refused with 403 exactly when the policy's rights do not
@@ -55,14 +61,14 @@ struct AuthorizationMatrixTests {
         }
     }
 
-    @Test("the router serves exactly the route table: any other method on a table path is 405")
+    @Test("the router serves exactly the route tables (service and device): any other method on a table path is 405")
     func methodsOutsideTheTable() async throws {
         let hub = try await TestHub.make()
         let all: [HTTPRequest.Method] = [.get, .put, .post, .delete, .patch]
+        let paths = ServiceRoute.allCases.map { Self.sample($0).path } + DeviceRoute.allCases.map { Self.sample(path: $0.path) }
         try await hub.withClient { client in
-            for route in ServiceRoute.allCases {
-                let (path, _) = Self.sample(route)
-                let served = Set(ServiceRoute.methods(at: path))
+            for path in paths {
+                let served = Set(RoutePattern.methods(at: path))
                 for method in all where !served.contains(method) {
                     let response = try await client.call(method, path, token: hub.token())
                     expectError(response, .methodNotAllowed, "MethodNotAllowed")

@@ -2,8 +2,11 @@ import Foundation
 import HTTPTypes
 import HubAuth
 import HubCore
+import HubDevices
+import HubMessaging
 import HubRegistry
 import HubStorage
+import HubTwins
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -12,19 +15,28 @@ import Testing
 
 @testable import HubHTTPAPI
 
-/// A registry on in-memory stores with a known owner key, and the service API over it.
+/// A registry on in-memory stores with a known owner key, and the service API over it; optionally a
+/// real device protocol (telemetry sink, cloud-to-device queues, twins) behind it.
 struct TestHub {
     static let host = "localhost"
     let registry: DeviceRegistry
     let ownerKey: SharedAccessKey
     let api: ServiceAPI
+    /// The device protocol, when made `withDevices`.
+    var devices: DeviceProtocol?
+
+    /// What `make(withDevices:)` puts behind the API.
+    struct DeviceSetup {
+        var telemetry: any TelemetrySink = InMemoryTelemetrySink()
+        var cloudToDevice = CloudToDeviceService.Configuration()
+    }
 
     /// - Parameters:
     ///   - registryRate: operations per minute (0 = unlimited).
     ///   - clock: monotonic nanoseconds for the throttle.
     static func make(
         registryRate: Int = 0, maximumBodySize: Int = ServiceAPI.Configuration.defaultMaximumBodySize,
-        connectedDevices: Int = 0, clock: (@Sendable () -> UInt64)? = nil
+        connectedDevices: Int = 0, clock: (@Sendable () -> UInt64)? = nil, deviceRate: Int = 0, withDevices setup: DeviceSetup? = nil
     ) async throws -> TestHub {
         var logger = Logger(label: "test-registry")
         logger.logLevel = .warning
@@ -35,10 +47,19 @@ struct TestHub {
         try await registry.bootstrap(ownerKey: ownerKey)
         var configuration = ServiceAPI.Configuration(hostNames: [host, "myhub.azure-devices.net"])
         configuration.registryRatePerMinute = registryRate
+        configuration.deviceRatePerMinute = deviceRate
         configuration.maximumBodySize = maximumBodySize
         configuration.connectedDeviceCount = { connectedDevices }
         if let clock { configuration.monotonicNanos = clock }
-        return TestHub(registry: registry, ownerKey: ownerKey, api: ServiceAPI(registry: registry, configuration: configuration, logger: logger))
+        var devices: DeviceProtocol?
+        if let setup {
+            let cloudToDevice = try await CloudToDeviceService(store: InMemoryCloudToDeviceStore(), configuration: setup.cloudToDevice, logger: logger)
+            devices = DeviceProtocol(
+                registry: registry, twins: TwinService(store: InMemoryTwinStore(), logger: logger), telemetry: setup.telemetry,
+                cloudToDevice: cloudToDevice, logger: logger)
+        }
+        let api = ServiceAPI(registry: registry, devices: devices, configuration: configuration, logger: logger)
+        return TestHub(registry: registry, ownerKey: ownerKey, api: api, devices: devices)
     }
 
     /// A service token of `policy` (its primary key unless `key` is given).

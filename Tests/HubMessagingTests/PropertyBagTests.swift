@@ -187,6 +187,41 @@ struct PropertyBagTests {
         }
     }
 
+    @Test("encodeTelemetry → decode round-trips the sender-set system properties and application properties")
+    func telemetryRoundTrip() async {
+        let input = Dice.generator { dice -> DeviceMessage in
+            var m = DeviceMessage()
+            func maybe(_ dice: inout Dice) -> String? { dice.bool(0.5) ? dice.string(printableASCII, length: 0...20) : nil }
+            m.messageID = maybe(&dice)
+            m.correlationID = maybe(&dice)
+            m.userID = maybe(&dice)
+            m.contentType = maybe(&dice)
+            m.contentEncoding = maybe(&dice)
+            m.creationTimeUTC = maybe(&dice)
+            m.outputName = maybe(&dice)
+            m.interfaceID = maybe(&dice)
+            m.component = maybe(&dice)
+            if dice.bool() { m.absoluteExpiryTime = Timestamp(rawValue: Int64(dice.int(0...4_000_000_000)) * 1000) }
+            m.applicationProperties = (0..<dice.int(0...6)).map { _ in P(Self.randomName(&dice), Self.randomValue(&dice)) }
+            return m
+        }
+        await propertyCheck(count: 1_000, input: input) { message in
+            let bag = PropertyBag.encodeTelemetry(message)
+            #expect(!bag.contains("/"))
+            let decoded = try PropertyBag.decode(Substring(bag))
+            #expect(decoded == message, "\(bag)")
+        }
+    }
+
+    @Test("encodeTelemetry leaves out hub stamps and cloud-to-device properties")
+    func telemetryBagWithoutStamps() {
+        var message = DeviceMessage(body: Array("x".utf8))
+        message.messageID = "m 1"
+        message.applicationProperties = [P("k", "v")]
+        message.stampTelemetry(from: IdentityID(device: dev("dev1")), authMethod: .sas, generationID: "g", enqueuedTime: Timestamp(rawValue: 0))
+        #expect(PropertyBag.encodeTelemetry(message) == "%24.mid=m%201&k=v")
+    }
+
     @Test("decode → encode → decode is stable for bags written by hand (literal $, unescaped safe characters)")
     func handWrittenBags() async {
         let safe: [Character] = Array("abcXYZ019-._~$!*'(),;:@")

@@ -1,15 +1,20 @@
 import HubCore
 import Synchronization
 
-/// The hub-wide budget of registry REST operations (Azure: 100/min on S1; test plan S6), as a token
-/// bucket: `perMinute` tokens a minute with bursts of 10 seconds' worth (at least 10). 0 disables it.
-final class RegistryThrottle: Sendable {
+/// A hub-wide budget of REST operations as a token bucket: `perMinute` tokens a minute with bursts of
+/// 10 seconds' worth (at least 10). 0 disables it. The service API has one for registry operations
+/// (Azure: 100/min on S1; test plan S6), the device API its own for device operations, so neither kind
+/// of traffic can starve the other.
+final class RequestThrottle: Sendable {
+    /// What the budget is for, in the 429 message: `registry`, `device`.
+    private let purpose: String
     private let enabled: Bool
     private let bucket: Mutex<TokenBucket>
     /// Monotonic nanoseconds.
     private let clock: @Sendable () -> UInt64
 
-    init(perMinute: Int, clock: @escaping @Sendable () -> UInt64 = { ContinuousClock.now.nanosecondsSinceStart }) {
+    init(perMinute: Int, purpose: String = "registry", clock: @escaping @Sendable () -> UInt64 = { ContinuousClock.now.nanosecondsSinceStart }) {
+        self.purpose = purpose
         self.clock = clock
         self.enabled = perMinute > 0
         self.bucket = Mutex(TokenBucket(ratePerSecond: Double(max(perMinute, 1)) / 60, burst: max(10, Double(perMinute) / 6)))
@@ -22,7 +27,7 @@ final class RegistryThrottle: Sendable {
         let now = clock()
         guard let wait = bucket.withLock({ $0.take(nowNanos: now) }) else { return }
         let seconds = wait.isFinite ? max(1, Int(wait.rounded(.up))) : 60
-        var error = APIError(.throttled, "the registry operation rate of this hub is exceeded; retry after \(seconds) s")
+        var error = APIError(.throttled, "the \(purpose) operation rate of this hub is exceeded; retry after \(seconds) s")
         error.headers.append(("Retry-After", String(seconds)))
         throw error
     }
