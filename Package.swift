@@ -198,6 +198,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore"]),
@@ -206,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "HubAuthTests",
             dependencies: [
-                "HubAuth", "HubCore",
+                "HubAuth", "HubCore", "HubTestKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -216,7 +217,7 @@ let package = Package(
         .testTarget(
             name: "MQTTCodecTests",
             dependencies: [
-                "MQTTCodec",
+                "MQTTCodec", "HubTestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

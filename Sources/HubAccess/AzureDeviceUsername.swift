@@ -36,8 +36,8 @@ struct AzureDeviceUsername: Hashable, Sendable {
         var parameters: [String: String] = [:]
         for pair in query.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = PercentDecoding.decode(kv[0]) ?? String(kv[0])
-            parameters[key] = kv.count > 1 ? (PercentDecoding.decode(kv[1]) ?? String(kv[1])) : ""
+            let key = PercentEncoding.decode(kv[0].utf8) ?? String(kv[0])
+            parameters[key] = kv.count > 1 ? (PercentEncoding.decode(kv[1].utf8) ?? String(kv[1])) : ""
         }
         self.parameters = parameters
     }
@@ -54,32 +54,6 @@ struct AzureDeviceUsername: Hashable, Sendable {
             return IdentityID(device: d, module: m)
         default:
             return nil
-        }
-    }
-}
-
-/// RFC 3986 percent-decoding (`+` stays `+`).
-enum PercentDecoding {
-    static func decode<S: StringProtocol>(_ s: S) -> String? {
-        var bytes: [UInt8] = []
-        var it = Array(s.utf8).makeIterator()
-        while let b = it.next() {
-            if b == UInt8(ascii: "%") {
-                guard let h = it.next(), let l = it.next(), let hv = hex(h), let lv = hex(l) else { return nil }
-                bytes.append(hv << 4 | lv)
-            } else {
-                bytes.append(b)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
         }
     }
 }

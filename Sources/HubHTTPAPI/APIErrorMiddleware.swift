@@ -43,7 +43,7 @@ struct APIErrorMiddleware: RouterMiddleware {
         switch error.status {
         case .notFound:
             let path = request.uri.path
-            if webSocketPaths.contains(path) || webSocketPaths.contains(PercentDecoding.decode(path) ?? path) {
+            if webSocketPaths.contains(path) || webSocketPaths.contains(PercentEncoding.decode(path.utf8) ?? path) {
                 var upgrade = APIError(.upgradeRequired, "this path serves MQTT over WebSockets (subprotocol mqtt)")
                 upgrade.headers = [("Upgrade", "websocket")]
                 return upgrade
@@ -89,7 +89,7 @@ struct APIErrorMiddleware: RouterMiddleware {
                 "errorCode": .int(error.code.number),
                 "trackingId": .string(trackingID),
                 "message": .string(error.message),
-                "timestampUtc": .string(AzureTime.iso8601(milliseconds: WallClock.nowMillis())),
+                "timestampUtc": .string(Timestamp.now().iso8601),
             ]))
         let body = JSONWriter.bytes(.object(JSONObject(["Message": .string(JSONWriter.string(inner)), "ExceptionMessage": .string("")])))
         var headers: HTTPFields = [

@@ -5,7 +5,7 @@ import Hummingbird
 extension Parameters {
     /// A path capture, percent-decoded: 400 when it is missing or not valid percent-encoded UTF-8.
     func decoded(_ name: String) throws(APIError) -> String {
-        guard let raw = get(name), let decoded = PercentDecoding.decode(raw) else {
+        guard let raw = get(name), let decoded = PercentEncoding.decode(raw.utf8) else {
             throw .invalid("the path segment \(name) is not valid percent-encoded UTF-8")
         }
         return decoded

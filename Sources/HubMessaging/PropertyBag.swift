@@ -89,7 +89,7 @@ public enum PropertyBag {
 
     /// Percent-decodes one key or value and checks it is ASCII.
     private static func decodeComponent(_ raw: Substring.UTF8View) throws(MessagingError) -> String {
-        guard let bytes = PercentEncoding.decode(raw) else {
+        guard let bytes = PercentEncoding.decodeBytes(raw) else {
             throw MessagingError(.malformedEscape, "a property bag has a '%' not followed by two hex digits")
         }
         guard bytes.allSatisfy({ $0 < 0x80 }) else {

@@ -1,3 +1,4 @@
+import HubTestKit
 import HubAuth
 import HubCore
 import PropertyBased

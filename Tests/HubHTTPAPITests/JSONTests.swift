@@ -58,20 +58,11 @@ struct JSONTests {
 
     @Test("times are ISO 8601 UTC with milliseconds; unset is Azure's sentinel")
     func times() {
-        #expect(AzureTime.format(nil) == "0001-01-01T00:00:00Z")
-        #expect(AzureTime.iso8601(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
-        #expect(AzureTime.iso8601(milliseconds: 1_710_410_089_653) == "2024-03-14T09:54:49.653Z")
-        #expect(AzureTime.iso8601(milliseconds: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
-        #expect(AzureTime.iso8601(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
+        #expect(Timestamp.azureText(nil) == "0001-01-01T00:00:00Z")
+        #expect(Timestamp(rawValue: 0).iso8601 == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp(rawValue: 1_710_410_089_653).iso8601 == "2024-03-14T09:54:49.653Z")
+        #expect(Timestamp(rawValue: 951_782_400_000).iso8601 == "2000-02-29T00:00:00.000Z")
+        #expect(Timestamp(rawValue: -1).iso8601 == "1969-12-31T23:59:59.999Z")
     }
 
-    @Test("percent-decoding of path segments")
-    func percent() {
-        #expect(PercentDecoding.decode("a%23b%2Fc+d") == "a#b/c+d")
-        #expect(PercentDecoding.decode("%") == nil)
-        #expect(PercentDecoding.decode("%4") == nil)
-        #expect(PercentDecoding.decode("%zz") == nil)
-        #expect(PercentDecoding.decode("%C3%28") == nil)
-        #expect(PercentDecoding.decode("%24iothub") == "$iothub")
-    }
 }

@@ -1,3 +1,4 @@
+import HubTestKit
 import HubCore
 import HubMessaging
 import PropertyBased

@@ -1,20 +1,8 @@
+import HubTestKit
 import MQTTCodec
 import NIOCore
 import PropertyBased
 
-/// SplitMix64: a tiny deterministic generator, seeded from PropertyBased's generator so that a failing
-/// case is reproducible with `.fixedSeed(...)`.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random *valid* packets for one protocol version: every value is one the decoder accepts and the
 /// encoder represents faithfully, so `decode(encode(p)) == p` must hold.

@@ -1,3 +1,4 @@
+import HubTestKit
 import MQTTCodec
 import PropertyBased
 import Testing

@@ -10,9 +10,9 @@ enum CertificateJSON {
             "subject": .string(certificate.subject),
             "thumbprint": .string(certificate.thumbprint),
             "isVerified": .bool(certificate.isVerified),
-            "expiry": .string(AzureTime.format(certificate.notAfter)),
-            "created": .string(AzureTime.format(certificate.created)),
-            "updated": .string(AzureTime.format(certificate.updated)),
+            "expiry": .string(Timestamp.azureText(certificate.notAfter)),
+            "created": .string(Timestamp.azureText(certificate.created)),
+            "updated": .string(Timestamp.azureText(certificate.updated)),
             "certificate": .string(certificate.pem),
         ])
         if let code = certificate.verificationCode, !certificate.isVerified {

@@ -18,8 +18,8 @@ enum ModuleJSON {
                 "generationId": .string(module.generationID),
                 "etag": .string(module.etag),
                 "connectionState": .string(module.connectionState.rawValue),
-                "connectionStateUpdatedTime": .string(AzureTime.format(module.connectionStateUpdatedTime)),
-                "lastActivityTime": .string(AzureTime.format(module.lastActivityTime)),
+                "connectionStateUpdatedTime": .string(Timestamp.azureText(module.connectionStateUpdatedTime)),
+                "lastActivityTime": .string(Timestamp.azureText(module.lastActivityTime)),
                 "cloudToDeviceMessageCount": .int(module.cloudToDeviceMessageCount),
                 "authentication": AuthenticationJSON.encode(module.authentication),
             ]))

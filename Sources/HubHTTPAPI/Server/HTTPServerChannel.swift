@@ -148,7 +148,7 @@ struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
     /// The answer to an upgrade request: headers to send (with the chosen subprotocol), or nil to refuse.
     static func negotiate(_ head: HTTPRequestHead, paths: [String]) -> HTTPHeaders? {
         let rawPath = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.uri
-        let path = PercentDecoding.decode(rawPath) ?? rawPath
+        let path = PercentEncoding.decode(rawPath.utf8) ?? rawPath
         guard paths.contains(path), let chosen = MQTTBroker.webSocketSubprotocol(offered: head.headers["Sec-WebSocket-Protocol"]) else {
             return nil
         }

@@ -1,16 +1,19 @@
-/// RFC 3986 percent-encoding for property bags, without Foundation.
+/// RFC 3986 percent-encoding as the Azure SDKs use it, without Foundation.
 ///
-/// Decoding is percent-decoding only: `+` stays `+` (it means a space only in HTML forms; the Azure SDKs
-/// encode a space as `%20`, protocol reference trap 3). Encoding keeps the RFC 3986 unreserved
-/// characters `A-Z a-z 0-9 - . _ ~` and turns every other byte into `%XX` with upper-case hex, as
-/// Python's `urllib.parse.quote(s, safe="")` and the real hub do — in particular every `/`, which the
-/// Python SDK would otherwise take for a topic level (trap 4).
-///
-/// HubAuth has the same rules for SAS tokens; HubMessaging keeps its own copy rather than depend on
-/// HubAuth (and its crypto) for twenty lines.
-enum PercentEncoding {
+/// Decoding is *percent-decoding only*: `+` stays `+` (it is a space only in HTML forms, and a SAS
+/// signature is base64, full of `+`). Encoding matches Python's `urllib.parse.quote(s, safe="")`:
+/// the RFC 3986 unreserved characters `A-Z a-z 0-9 - . _ ~` are kept, every other UTF-8 byte becomes
+/// `%XX` with upper-case hex. Shared by SAS tokens (HubAuth), property bags (HubMessaging), device
+/// usernames (HubAccess) and URL paths (HubHTTPAPI).
+public enum PercentEncoding {
+    /// Decodes `%XX` escapes; nil when a `%` is not followed by two hex digits or the result is not UTF-8.
+    public static func decode<Bytes: Collection<UInt8>>(_ text: Bytes) -> String? {
+        guard let bytes = decodeBytes(text) else { return nil }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
     /// Decodes `%XX` escapes into raw bytes; nil on a truncated or non-hex escape.
-    static func decode(_ text: Substring.UTF8View) -> [UInt8]? {
+    public static func decodeBytes<Bytes: Collection<UInt8>>(_ text: Bytes) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(text.count)
         var index = text.startIndex
@@ -30,8 +33,16 @@ enum PercentEncoding {
         return out
     }
 
-    /// Appends `text` to `out` with everything but the RFC 3986 unreserved characters as `%XX`.
-    static func encode(_ text: String, into out: inout [UInt8]) {
+    /// `quote(text, safe="")`: everything but the RFC 3986 unreserved characters becomes `%XX`.
+    public static func encode(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        encode(text, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `text` to `out`, encoded as `encode(_:)` does (for building property bags in place).
+    public static func encode(_ text: String, into out: inout [UInt8]) {
         for byte in text.utf8 {
             if isUnreserved(byte) {
                 out.append(byte)
@@ -44,7 +55,7 @@ enum PercentEncoding {
     }
 
     /// RFC 3986 §2.3 unreserved: `ALPHA / DIGIT / "-" / "." / "_" / "~"`.
-    static func isUnreserved(_ byte: UInt8) -> Bool {
+    public static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
