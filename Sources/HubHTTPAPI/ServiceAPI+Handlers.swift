@@ -30,7 +30,7 @@ extension ServiceAPI {
             return .ok(DeviceJSON.encode(device), etag: device.etag)
         case .getDevice:
             let id = try call.deviceID()
-            let device = try await perform { () async throws(RegistryError) in try await registry.device(id) }
+            let device = await withMessageCount(try await perform { () async throws(RegistryError) in try await registry.device(id) })
             return .ok(DeviceJSON.encode(device), etag: device.etag)
         case .deleteDevice:
             let id = try call.deviceID()
@@ -38,7 +38,8 @@ extension ServiceAPI {
             return .noContent
         case .listDevices:
             let top = try Self.top(call.query("top"))
-            let devices = try await perform { () async throws(RegistryError) in try await registry.devices(top: top) }
+            var devices = try await perform { () async throws(RegistryError) in try await registry.devices(top: top) }
+            for index in devices.indices { devices[index] = await withMessageCount(devices[index]) }
             return .ok(.array(devices.map(DeviceJSON.encode)))
         case .bulkDevices:
             let operations = try BulkJSON.decode(try call.jsonBody)
@@ -166,5 +167,16 @@ extension ServiceAPI {
         }
         guard ok else { throw .invalid("certificate names have 1 to 64 letters, digits, '-', '.' or '_'") }
         return name
+    }
+}
+
+extension ServiceAPI {
+    /// `device` with `cloudToDeviceMessageCount` = the messages waiting in its queue (the registry does
+    /// not store it; the queue is the truth).
+    func withMessageCount(_ device: Device) async -> Device {
+        guard let devices else { return device }
+        var device = device
+        device.cloudToDeviceMessageCount = await devices.cloudToDevice.pendingCount(device.id)
+        return device
     }
 }

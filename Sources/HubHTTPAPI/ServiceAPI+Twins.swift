@@ -34,7 +34,7 @@ extension ServiceAPI {
             throw APIError(error)
         }
         switch owner {
-        case .device(let device): return .ok(TwinJSON.serviceTwin(twin, device: device), etag: twin.etag)
+        case .device(let device): return .ok(TwinJSON.serviceTwin(twin, device: await withMessageCount(device)), etag: twin.etag)
         case .module(let module): return .ok(TwinJSON.serviceTwin(twin, module: module), etag: twin.etag)
         }
     }

@@ -94,5 +94,8 @@ def test_purge(hub):
     hub.create_sas_device("c2d-4")
     for n in range(3):
         meridian(hub, "c2d", "send", "--device-id", "c2d-4", "--data", f"m{n}", "--ack", "negative", "--message-id", f"p{n}")
+    assert meridian(hub, "device", "show", "c2d-4")["cloudToDeviceMessageCount"] == 3
+    assert hub.registry_manager().get_twin("c2d-4").cloud_to_device_message_count == 3
     assert meridian(hub, "c2d", "purge", "--device-id", "c2d-4")["totalMessagesPurged"] == 3
+    assert meridian(hub, "device", "show", "c2d-4")["cloudToDeviceMessageCount"] == 0
     assert feedback_for(hub, "p0")["statusCode"] == "Purged"
