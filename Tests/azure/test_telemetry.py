@@ -128,6 +128,9 @@ def test_module_client_telemetry_twin_and_method(hub):
         assert patch["fps"] == 15
         answer = rm.invoke_device_module_method("mod-host", "camera", CloudToDeviceMethod(method_name="snap", payload={}))
         assert answer.status == 200 and answer.payload == {"module": True}
+        from azure.iot.hub.models import QuerySpecification
+        modules = rm.query_iot_hub(QuerySpecification(query="SELECT * FROM devices.modules WHERE properties.reported.fps = 30"))
+        assert [(t.device_id, t.module_id) for t in modules.items] == [("mod-host", "camera")]
     finally:
         module.shutdown()
         watcher.close()
