@@ -19,27 +19,11 @@ public enum HTTPMessageHeaders {
     /// `Content-Type` / `Content-Encoding` fill the content type and encoding when the `iothub-` headers
     /// do not. Other headers are ignored. Nothing is hub-stamped: do that next.
     public static func telemetry(headers: [Header], body: [UInt8]) throws(MessagingError) -> DeviceMessage {
-        var message = DeviceMessage(body: body)
-        var contentType: String?
-        var contentEncoding: String?
-        for header in headers {
-            let name = lowercased(header.name)
-            if try takeApplicationProperty(header, lowercasedName: name, into: &message) { continue }
-            switch name {
-            case "iothub-messageid": message.messageID = try ascii(header.value)
-            case "iothub-correlationid": message.correlationID = try ascii(header.value)
-            case "iothub-userid": message.userID = try ascii(header.value)
-            case "iothub-contenttype": message.contentType = try ascii(header.value)
-            case "iothub-contentencoding": message.contentEncoding = try ascii(header.value)
-            case "iothub-creation-time-utc": message.creationTimeUTC = try ascii(header.value)
-            case "content-type": contentType = try ascii(header.value)
-            case "content-encoding": contentEncoding = try ascii(header.value)
-            default: break
-            }
+        try message(headers: headers, body: body) { (name, value, message) throws(MessagingError) in
+            guard name == "iothub-creation-time-utc" else { return false }
+            message.creationTimeUTC = try ascii(value)
+            return true
         }
-        if message.contentType == nil { message.contentType = contentType }
-        if message.contentEncoding == nil { message.contentEncoding = contentEncoding }
-        return message
     }
 
     /// A service's cloud-to-device send over HTTPS: `iothub-app-{name}` → application properties;
@@ -48,6 +32,22 @@ public enum HTTPMessageHeaders {
     /// `iothub-contentencoding` / `Content-Encoding`. `.invalidSystemProperty` for an unknown ack mode or
     /// an unparsable expiry. The queue checks limits and stamps the rest at enqueue.
     public static func cloudToDeviceSend(headers: [Header], body: [UInt8]) throws(MessagingError) -> DeviceMessage {
+        try message(headers: headers, body: body) { (name, value, message) throws(MessagingError) in
+            switch name {
+            case "iothub-ack": try SystemProperty.ack.set(try ascii(value), on: &message)
+            case "iothub-expiry": try SystemProperty.absoluteExpiryTime.set(try ascii(value), on: &message)
+            default: return false
+            }
+            return true
+        }
+    }
+
+    /// The headers both directions share (application properties, ids, content type and encoding);
+    /// `extra` takes a lower-cased `iothub-` header name and its raw value and returns whether it used it.
+    private static func message(
+        headers: [Header], body: [UInt8],
+        extra: (String, String, inout DeviceMessage) throws(MessagingError) -> Bool
+    ) throws(MessagingError) -> DeviceMessage {
         var message = DeviceMessage(body: body)
         var contentType: String?
         var contentEncoding: String?
@@ -58,13 +58,12 @@ public enum HTTPMessageHeaders {
             case "iothub-messageid": message.messageID = try ascii(header.value)
             case "iothub-correlationid": message.correlationID = try ascii(header.value)
             case "iothub-userid": message.userID = try ascii(header.value)
-            case "iothub-ack": try SystemProperty.ack.set(try ascii(header.value), on: &message)
-            case "iothub-expiry": try SystemProperty.absoluteExpiryTime.set(try ascii(header.value), on: &message)
             case "iothub-contenttype": message.contentType = try ascii(header.value)
             case "iothub-contentencoding": message.contentEncoding = try ascii(header.value)
             case "content-type": contentType = try ascii(header.value)
             case "content-encoding": contentEncoding = try ascii(header.value)
-            default: break
+            default:
+                if name.hasPrefix("iothub-") { _ = try extra(name, header.value, &message) }
             }
         }
         if message.contentType == nil { message.contentType = contentType }
