@@ -34,6 +34,9 @@ public struct ServiceAPI: Sendable {
         public var deviceRatePerMinute = 60_000
         /// `connectedDeviceCount` of `GET /statistics/service`.
         public var connectedDeviceCount: @Sendable () -> Int = { 0 }
+        /// The Prometheus text exposition served (without authentication, as scrapers expect) on
+        /// `GET /metrics`; nil serves no `/metrics`.
+        public var metrics: (@Sendable () -> [UInt8])?
         /// Seconds since 1970, for token expiry.
         public var now: @Sendable () -> Int64 = { WallClock.nowMillis() / 1000 }
         /// Monotonic nanoseconds, for the throttle.
@@ -70,6 +73,13 @@ public struct ServiceAPI: Sendable {
     /// Adds every route of both tables (`ServiceRoute`, `DeviceRoute`) to `router`, behind the error
     /// middleware.
     public func addRoutes(to router: Router<APIRequestContext>) {
+        if let metrics = configuration.metrics {
+            router.get("/metrics") { _, _ in
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics())))
+            }
+        }
         for route in ServiceRoute.allCases {
             router.on(RouterPath(stringLiteral: route.path), method: route.method) { request, context in
                 try await self.respond(route, request, context)

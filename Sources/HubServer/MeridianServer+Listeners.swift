@@ -34,6 +34,7 @@ extension MeridianServer {
         var settings = ServiceAPI.Configuration(hostNames: configuration.hostNames)
         settings.registryRatePerMinute = configuration.registryRate
         settings.connectedDeviceCount = { broker.statistics.snapshot().connectionsOpen }
+        settings.metrics = { HubMetrics.exposition() }
         return ServiceAPI(registry: registry, devices: devices, configuration: settings, logger: logger)
     }
 }

@@ -56,6 +56,7 @@ public struct MeridianServer: Service {
         + SQLiteMessagingSchema.migrations
 
     public func run() async throws {
+        HubMetrics.bootstrap()
         try prepareDataDirectory()
         let tls = try prepareTLS()
         let database = try openDatabase()
