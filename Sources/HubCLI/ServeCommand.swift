@@ -44,6 +44,7 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Key.masterKey.rawValue), help: help(.masterKey)) var masterKey: String?
     @Option(name: .customLong(Key.connectRate.rawValue), help: help(.connectRate)) var connectRate: Int?
     @Option(name: .customLong(Key.registryRate.rawValue), help: help(.registryRate)) var registryRate: Int?
+    @Option(name: .customLong(Key.deviceRate.rawValue), help: help(.deviceRate)) var deviceRate: Int?
 
     @Option(name: .customLong(Key.maxConnections.rawValue), help: help(.maxConnections)) var maxConnections: Int?
     @Option(name: .customLong(Key.maxPacketSize.rawValue), help: help(.maxPacketSize)) var maxPacketSize: Int?
@@ -106,6 +107,7 @@ public struct ServeCommand: AsyncParsableCommand {
         add(.masterKey, masterKey ?? environment["MERIDIAN_MASTER_KEY"])
         add(.connectRate, connectRate)
         add(.registryRate, registryRate)
+        add(.deviceRate, deviceRate)
         add(.maxConnections, maxConnections)
         add(.maxPacketSize, maxPacketSize)
         add(.maxUserProperties, maxUserProperties)

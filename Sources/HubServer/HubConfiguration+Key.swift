@@ -43,6 +43,7 @@ extension HubConfiguration {
         case persistenceFlushInterval = "persistence-flush-interval"
         case connectRate = "connect-rate"
         case registryRate = "registry-rate"
+        case deviceRate = "device-rate"
 
         /// Whether the key lives in the `[limits]` table of a config file.
         public var isLimit: Bool {
@@ -123,6 +124,8 @@ extension HubConfiguration {
                 return "New MQTT connections per second, hub-wide (bursts of 5 s allowed); 0 = unlimited (default: \(d.connectRate))."
             case .registryRate:
                 return "Registry REST operations per minute, hub-wide; 0 = unlimited (default: \(d.registryRate))."
+            case .deviceRate:
+                return "Device HTTPS requests (send event, receive, settle) per minute, hub-wide; 0 = unlimited (default: \(d.deviceRate))."
             }
         }
 

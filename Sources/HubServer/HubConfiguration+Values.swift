@@ -71,6 +71,7 @@ extension HubConfiguration {
             masterKey = bytes
         case .connectRate: connectRate = try Self.integer(value, in: 0...1_000_000)
         case .registryRate: registryRate = try Self.integer(value, in: 0...10_000_000)
+        case .deviceRate: deviceRate = try Self.integer(value, in: 0...100_000_000)
         case .maxConnections: limits.maximumConnections = try Self.integer(value, in: 1...Int.max)
         case .maxPacketSize: limits.maximumPacketSize = try Self.integer(value, in: 1...Self.largestMQTTPacket)
         case .maxUserProperties: limits.maximumUserProperties = try Self.integer(value, in: 1...Int.max)

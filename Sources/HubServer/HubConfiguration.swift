@@ -105,6 +105,10 @@ public struct HubConfiguration: Sendable, Hashable {
     /// Retry-After. 0 = unlimited. Default 6,000.
     public var registryRate = 6000
 
+    /// `device-rate` (limits): device-side HTTPS requests per minute hub-wide (send event, receive,
+    /// complete, abandon, reject); over it, HTTP 429. 0 = unlimited. Default 60,000.
+    public var deviceRate = 60_000
+
     /// `event-loop-threads`: threads running network I/O and MQTT routing (SwiftNIO event loops).
     /// 0 (default) = one per CPU core. One thread avoids cross-thread hand-offs (lowest latency at light
     /// load); one per core gives the highest throughput.

@@ -33,6 +33,7 @@ extension MeridianServer {
     func serviceAPI(registry: DeviceRegistry, devices: DeviceProtocol, broker: MQTTBroker, logger: Logger) -> ServiceAPI {
         var settings = ServiceAPI.Configuration(hostNames: configuration.hostNames)
         settings.registryRatePerMinute = configuration.registryRate
+        settings.deviceRatePerMinute = configuration.deviceRate
         settings.connectedDeviceCount = { broker.statistics.snapshot().connectionsOpen }
         settings.metrics = { HubMetrics.exposition() }
         return ServiceAPI(registry: registry, devices: devices, configuration: settings, logger: logger)

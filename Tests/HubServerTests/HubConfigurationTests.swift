@@ -42,7 +42,7 @@ struct HubConfigurationTests {
                 "event-loop-threads", "host-aliases", "ip-filter", "owner-key", "master-key", "max-connections", "max-packet-size", "max-user-properties", "connect-timeout", "receive-maximum",
                 "topic-alias-maximum", "maximum-qos", "max-subscriptions-per-session", "max-topic-levels",
                 "max-queued-messages", "max-queued-bytes", "max-session-expiry", "max-keep-alive",
-                "max-retained-messages", "persistence-flush-interval", "connect-rate", "registry-rate",
+                "max-retained-messages", "persistence-flush-interval", "connect-rate", "registry-rate", "device-rate",
             ])
         for key in Key.allCases where key != .config && key != .tlsKey {
             #expect(key.help.contains("(default: "), "\(key.rawValue) help lacks its default")
