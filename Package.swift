@@ -104,6 +104,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HubEventLog",
+            dependencies: [
+                "HubCore", "HubStorage", "HubMessaging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
             name: "HubStorageSQLite",
             dependencies: [
                 "HubCore",
@@ -275,6 +283,13 @@ let package = Package(
             name: "HubMessagingTests",
             dependencies: [
                 "HubMessaging", "HubCore", "HubStorage", "HubStorageSQLite", "HubTestKit",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "HubEventLogTests",
+            dependencies: [
+                "HubEventLog", "HubCore", "HubMessaging", "HubTestKit",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
