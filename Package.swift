@@ -105,6 +105,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HubEventLog",
+            dependencies: [
+                "HubCore", "HubStorage", "HubMessaging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
             name: "HubStorageSQLite",
             dependencies: [
                 "HubCore",
@@ -278,6 +286,13 @@ let package = Package(
             name: "HubMessagingTests",
             dependencies: [
                 "HubMessaging", "HubCore", "HubStorage", "HubStorageSQLite", "HubTestKit",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "HubEventLogTests",
+            dependencies: [
+                "HubEventLog", "HubCore", "HubMessaging", "HubTestKit",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
