@@ -292,7 +292,7 @@ let package = Package(
         .testTarget(
             name: "HubEventLogTests",
             dependencies: [
-                "HubEventLog", "HubCore", "HubMessaging", "HubTestKit",
+                "HubEventLog", "HubStorage", "HubCore", "HubMessaging", "HubTestKit",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
