@@ -167,6 +167,7 @@ let package = Package(
                 "HubTwins",
                 "HubMessaging",
                 "HubDevices",
+                "HubEventLog",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -2,6 +2,7 @@ import Foundation
 import HubAccess
 import HubCore
 import HubDevices
+import HubEventLog
 import HubHTTPAPI
 import HubMessaging
 import HubRegistry
@@ -62,18 +63,18 @@ public struct MeridianServer: Service {
         let database = try openDatabase()
         let persistence = SQLiteBrokerPersistence(database: database)
         let registry = try await openRegistry(database)
+        let eventLog = try openEventLog()
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.effectiveEventLoopThreads)
         var broker: MQTTBroker?
         // The registry's connection-state writer runs beside the hub and is stopped before the database.
         try await withThrowingTaskGroup(of: Void.self) { background in
             background.addTask { try await registry.connectionStateFlusher.run() }
+            background.addTask { await eventLog.runRetention(every: .seconds(60), clock: ContinuousClock()) }
             do {
                 let twins = TwinService(store: SQLiteTwinStore(database: database), logger: logger)
-                let telemetry = InMemoryTelemetrySink(capacity: 10_000)
-                // Until the event log lands, accepted telemetry is kept in a bounded in-memory ring.
                 let cloudToDevice = try await CloudToDeviceService(store: SQLiteCloudToDeviceStore(database: database), logger: logger)
                 let devices = DeviceProtocol(
-                    registry: registry, twins: twins, telemetry: telemetry, cloudToDevice: cloudToDevice, logger: logger)
+                    registry: registry, twins: twins, telemetry: eventLog, cloudToDevice: cloudToDevice, logger: logger)
                 background.addTask { try await devices.run() }
                 let newBroker = try await startBroker(
                     registry: registry, devices: devices, persistence: persistence, eventLoopGroup: eventLoopGroup)
@@ -101,11 +102,13 @@ public struct MeridianServer: Service {
                     try await httpListeners.waitForAll()
                 }
             } catch {
-                await stop(broker: broker, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
+                await stop(broker: broker, registry: registry, background: &background, eventLog: eventLog, persistence: persistence, database: database,
+                    eventLoopGroup: eventLoopGroup)
                 throw error
             }
             // The broker was shut down above, before the HTTP listeners finished.
-            await stop(broker: nil, registry: registry, background: &background, persistence: persistence, database: database, eventLoopGroup: eventLoopGroup)
+            await stop(broker: nil, registry: registry, background: &background, eventLog: eventLog, persistence: persistence, database: database,
+                    eventLoopGroup: eventLoopGroup)
         }
         logger.info("meridian stopped")
     }
@@ -133,7 +136,8 @@ public struct MeridianServer: Service {
     /// then the registry's last connection states, then storage, then the threads.
     private func stop(
         broker: MQTTBroker?, registry: DeviceRegistry, background: inout ThrowingTaskGroup<Void, any Error>,
-        persistence: SQLiteBrokerPersistence, database: SQLiteDatabase, eventLoopGroup: MultiThreadedEventLoopGroup
+        eventLog: EventLog, persistence: SQLiteBrokerPersistence, database: SQLiteDatabase,
+        eventLoopGroup: MultiThreadedEventLoopGroup
     ) async {
         if let broker { await broker.shutdown() }
         background.cancelAll()
@@ -143,6 +147,8 @@ public struct MeridianServer: Service {
             }
         }
         await registry.flushConnectionStates()
+        // No more appends arrive (clients are gone): commit what is queued and stop the writers.
+        eventLog.close()
         do {
             try await persistence.close()
             try database.close()
@@ -225,6 +231,18 @@ public struct MeridianServer: Service {
             return try MasterKey.loadOrCreate(dataDirectory: configuration.dataDirectory)
         } catch {
             throw HubServerError(.storage, "cannot use the master key: \(error.message)")
+        }
+    }
+
+    /// The event log (the built-in events endpoint) in `<data-dir>/events`, recovered, with the hub's
+    /// durability mode. Accepted device messages are acknowledged only once it has them.
+    func openEventLog() throws(HubServerError) -> EventLog {
+        var settings = EventLog.Configuration()
+        settings.durability = configuration.durability
+        do {
+            return try EventLog(directory: configuration.dataDirectory + "/events", configuration: settings, logger: logger)
+        } catch {
+            throw HubServerError(.storage, "cannot open the event log: \(error)")
         }
     }
 
