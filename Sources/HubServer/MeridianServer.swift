@@ -70,6 +70,7 @@ public struct MeridianServer: Service {
         try await withThrowingTaskGroup(of: Void.self) { background in
             background.addTask { try await registry.connectionStateFlusher.run() }
             background.addTask { await eventLog.runRetention(every: .seconds(60), clock: ContinuousClock()) }
+            background.addTask { await EventLogMetricsExporter.run(eventLog) }
             do {
                 let twins = TwinService(store: SQLiteTwinStore(database: database), logger: logger)
                 let cloudToDevice = try await CloudToDeviceService(store: SQLiteCloudToDeviceStore(database: database), logger: logger)

@@ -80,7 +80,20 @@ def test_acknowledged_telemetry_is_in_the_event_log_after_kill_9(tmp_path_factor
         for info in infos:
             info.wait_for_publish(timeout=10)
             assert info.is_published()
-        process.kill()  # SIGKILL right after the last PUBACK
+        # The event log's counters reach /metrics (exported every second).
+        import ssl
+        import urllib.request
+        context = ssl.create_default_context(cafile=str(process.ca_path))
+        appends = 0.0
+        deadline = time.monotonic() + 5
+        while appends < len(markers) and time.monotonic() < deadline:
+            with urllib.request.urlopen(f"https://localhost:{process.https_port}/metrics", context=context, timeout=5) as r:
+                for line in r.read().decode().splitlines():
+                    if line.startswith("meridian_eventlog_appends "):
+                        appends = float(line.split()[1])
+            time.sleep(0.2)
+        assert appends >= len(markers), "meridian_eventlog_appends"
+        process.kill()  # SIGKILL after the PUBACKs (and nothing else)
         process.start()  # recovery runs on open
         logs = b"".join(p.read_bytes() for p in (process.data_dir / "events").glob("*/*.log"))
         missing = [m for m in markers if m.encode() not in logs]
