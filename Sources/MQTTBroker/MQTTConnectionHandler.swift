@@ -299,36 +299,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     private func routeInbound(_ message: ApplicationMessage, packetID: UInt16?, context: ChannelHandlerContext) {
         core.statistics.messagesReceived.wrappingAdd(1, ordering: .relaxed)
-        if let grant = activeGrant, let interceptor = grant.interceptor, let params {
-            if message.qos == .exactlyOnce, let id = packetID, outbound.inboundQoS2.contains(id) {
-                send(.pubRec(MQTTAck(packetID: id)), context: context)  // a retransmission: handled already
-                return
-            }
-            let client = PublishingClient(
-                clientID: params.clientID, grant: grant, protocolVersion: params.version, eventLoop: context.eventLoop)
-            switch interceptor.intercept(message, from: client) {
-            case .route:
-                break
-            case .accept(let routed, let acknowledgeWhen):
-                if let routed { pauseIfNeeded(core.route(routed, publisher: handle), context: context) }
-                acknowledge(message.qos, packetID: packetID, when: acknowledgeWhen, context: context)
-                return
-            case .refuse(let code):
-                perform(machine.interceptorRefused(qos: message.qos, packetID: packetID, code), context: context)
-                return
-            case .disconnect(let code):
-                perform(machine.serverDisconnect(code), context: context)
-                return
-            }
-        }
-        switch message.qos {
-        case .atMostOnce:
-            pauseIfNeeded(core.route(message, publisher: handle), context: context)
-        case .atLeastOnce:
-            pauseIfNeeded(core.route(message, publisher: handle), context: context)
-            acknowledge(.atLeastOnce, packetID: packetID, when: nil, context: context)
-        case .exactlyOnce:
-            let id = packetID!
+        if message.qos == .exactlyOnce, let id = packetID {
             if outbound.inboundQoS2.contains(id) {
                 // A retransmission of a message already accepted: acknowledge, do not deliver twice.
                 send(.pubRec(MQTTAck(packetID: id)), context: context)
@@ -338,11 +309,28 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
                 perform(machine.serverDisconnect(.receiveMaximumExceeded), context: context)  // M33
                 return
             }
-            outbound.inboundQoS2.insert(id)
-            outboundGeneration &+= 1
-            pauseIfNeeded(core.route(message, publisher: handle), context: context)
-            send(.pubRec(MQTTAck(packetID: id)), context: context)
         }
+        var routed: ApplicationMessage? = message
+        var acknowledgeWhen: EventLoopFuture<Void>?
+        if let grant = activeGrant, let interceptor = grant.interceptor, let params {
+            let client = PublishingClient(
+                clientID: params.clientID, grant: grant, protocolVersion: params.version, eventLoop: context.eventLoop)
+            switch interceptor.intercept(message, from: client) {
+            case .route:
+                break
+            case .accept(let replacement, let future):
+                routed = replacement
+                acknowledgeWhen = future
+            case .refuse(let code):
+                perform(machine.interceptorRefused(qos: message.qos, packetID: packetID, code), context: context)
+                return
+            case .disconnect(let code):
+                perform(machine.serverDisconnect(code), context: context)
+                return
+            }
+        }
+        if let routed { pauseIfNeeded(core.route(routed, publisher: handle), context: context) }
+        acknowledge(message.qos, packetID: packetID, when: acknowledgeWhen, context: context)
     }
 
     /// Sends the PUBACK (or, for QoS 2, the PUBREC) of an accepted inbound message: at once, or when
@@ -352,10 +340,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     func acknowledge(_ qos: MQTTQoS, packetID: UInt16?, when future: EventLoopFuture<Void>?, context: ChannelHandlerContext) {
         guard qos != .atMostOnce, let packetID else { return }
         if qos == .exactlyOnce {
-            if outbound.inboundQoS2.contains(packetID) {
-                send(.pubRec(MQTTAck(packetID: packetID)), context: context)
-                return
-            }
+            // Awaiting PUBREL from here on (retransmissions were answered before routing).
             outbound.inboundQoS2.insert(packetID)
             outboundGeneration &+= 1
         }
