@@ -23,8 +23,9 @@ struct CloudToDeviceStoreConformanceTests {
     }
 }
 
-/// The SQLite store over one database file in a temporary directory, opened with every feature's
-/// migrations in the server's order; `open()` after `close` opens the same file again.
+/// The SQLite store over one database file in a temporary directory, opened with the messaging migrations
+/// after those that precede them in the server's list (broker, registry; the twin tables are independent
+/// and left out); `open()` after `close` opens the same file again.
 final class SQLiteCloudToDeviceStoreFixture: CloudToDeviceStoreFixture {
     let name = "sqlite"
     let directory: TemporaryDirectory
