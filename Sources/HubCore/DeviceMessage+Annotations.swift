@@ -1,5 +1,3 @@
-import HubCore
-
 extension DeviceMessage {
     /// The message's properties as name/value pairs, under the names Azure's event endpoint uses:
     /// system properties (`message-id`, `correlation-id`, `user-id`, `content-type`, `content-encoding`,
@@ -8,6 +6,14 @@ extension DeviceMessage {
     /// `mqtt-retain`), then application properties (a bare key has an empty value). For MQTT 5 user
     /// properties on the copy routed to topic watchers.
     public var annotations: [(name: String, value: String)] {
+        var pairs = systemAnnotations
+        for property in applicationProperties { pairs.append((property.name, property.value ?? "")) }
+        return pairs
+    }
+
+    /// The system properties and hub stamps of `annotations`, without the application properties: the
+    /// `systemProperties` of an event read from the event log.
+    public var systemAnnotations: [(name: String, value: String)] {
         var pairs: [(name: String, value: String)] = []
         func add(_ name: String, _ value: String?) { if let value { pairs.append((name, value)) } }
         add("message-id", messageID)
@@ -26,7 +32,6 @@ extension DeviceMessage {
         add("iothub-enqueuedtime", enqueuedTime?.iso8601)
         add("iothub-message-source", messageSource?.rawValue)
         if mqttRetain { add("mqtt-retain", "true") }
-        for property in applicationProperties { pairs.append((property.name, property.value ?? "")) }
         return pairs
     }
 }
