@@ -313,6 +313,7 @@ let package = Package(
             name: "HubServerTests",
             dependencies: [
                 "HubServer", "HubCLI", "HubStorage", "HubStorageSQLite", "HubTestKit", "MQTTBroker", "MQTTCodec",
+                "HubEventLog", "HubCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),

@@ -8,7 +8,7 @@ import Logging
 /// Every option is a `HubConfiguration` setting of the same name (see `HubConfiguration` for the full
 /// reference); help texts and defaults come from there. Exit status: 0 after a graceful shutdown,
 /// 64 for a malformed flag (the argument parser's usage error), 78 (EX_CONFIG) for an invalid config
-/// file or unusable TLS files, 1 for anything else that stops the hub (a port in use, storage).
+/// file or unusable TLS files, 75 (EX_TEMPFAIL) when another process uses the data directory, 1 for anything else that stops the hub (a port in use, storage).
 public struct ServeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -173,10 +173,12 @@ public struct ServeCommand: AsyncParsableCommand {
         return exitCode(for: error)
     }
 
-    /// 78 (EX_CONFIG) for configuration and TLS files, 1 otherwise.
+    /// 78 (EX_CONFIG) for configuration and TLS files, 75 (EX_TEMPFAIL: try again later) when another
+    /// process holds the data directory's lock, 1 otherwise.
     public static func exitCode(for error: HubServerError) -> ExitCode {
         switch error.code {
         case .invalidConfiguration, .tlsMaterial: ExitCode(78)
+        case .dataDirectoryInUse: ExitCode(75)
         default: .failure
         }
     }

@@ -145,3 +145,27 @@ extension Partition {
         return !shared.withLock { $0.closed }
     }
 }
+
+extension EventLog {
+    /// A partition's extent, for `meridian eventlog stats` and operators.
+    public struct PartitionStats: Sendable, Hashable {
+        /// The partition number.
+        public var partition: Int
+        /// The first retained offset.
+        public var earliest: Int64
+        /// The offset the next event will get (`next - earliest` events are retained).
+        public var next: Int64
+        /// Segment files, the active one included.
+        public var segments: Int
+        /// Committed record bytes in those segments.
+        public var bytes: Int64
+    }
+
+    /// The extent of `partition` as committed now.
+    public func stats(partition: Int) throws(EventLogError) -> PartitionStats {
+        let segments = try self.partition(partition).shared.withLock { $0.segments }
+        return PartitionStats(
+            partition: partition, earliest: segments[0].baseOffset, next: segments[segments.count - 1].nextOffset,
+            segments: segments.count, bytes: segments.reduce(0) { $0 + $1.size })
+    }
+}

@@ -6,7 +6,7 @@ public struct HubServerError: Error, Sendable, Hashable, CustomStringConvertible
     /// What kind of failure this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: Sendable, Hashable {
-            case invalidConfiguration, tlsMaterial, cannotListen, storage, dataDirectory
+            case invalidConfiguration, tlsMaterial, cannotListen, storage, dataDirectory, dataDirectoryInUse
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -21,6 +21,9 @@ public struct HubServerError: Error, Sendable, Hashable, CustomStringConvertible
         public static let storage = Code(.storage)
         /// The data directory cannot be created or used.
         public static let dataDirectory = Code(.dataDirectory)
+        /// Another process (a hub, or an offline tool such as `meridian eventlog dump`) holds the data
+        /// directory's lock (`DataDirectoryLock`).
+        public static let dataDirectoryInUse = Code(.dataDirectoryInUse)
 
         public var description: String {
             switch base {
@@ -29,6 +32,7 @@ public struct HubServerError: Error, Sendable, Hashable, CustomStringConvertible
             case .cannotListen: "cannot listen"
             case .storage: "storage"
             case .dataDirectory: "data directory"
+            case .dataDirectoryInUse: "data directory in use"
             }
         }
     }

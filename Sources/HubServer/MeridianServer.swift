@@ -19,7 +19,8 @@ import ServiceLifecycle
 /// The hub process: storage, broker and listeners, composed from a `HubConfiguration`.
 ///
 /// Start-up, in order, so that the cheapest checks fail first and nothing is left half-open:
-/// 1. the data directory (created 0700; first, because the development CA lives inside it);
+/// 1. the data directory (created 0700; first, because the development CA lives inside it), and its
+///    lock (`DataDirectoryLock`), so a second hub on the same folder stops here;
 /// 2. TLS material (`tls-cert`/`tls-key`, or the development CA in `<data-dir>/tls`), if a TLS listener
 ///    is enabled;
 /// 3. the SQLite database `<data-dir>/meridian.sqlite` and the broker's persistence on it;
@@ -59,6 +60,8 @@ public struct MeridianServer: Service {
     public func run() async throws {
         HubMetrics.bootstrap()
         try prepareDataDirectory()
+        let lock = try DataDirectoryLock.acquire(dataDirectory: configuration.dataDirectory, purpose: "meridian serve")
+        defer { lock.release() }
         let tls = try prepareTLS()
         let database = try openDatabase()
         let persistence = SQLiteBrokerPersistence(database: database)
