@@ -335,8 +335,11 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
 
     /// Sends the PUBACK (or, for QoS 2, the PUBREC) of an accepted inbound message: at once, or when
     /// `future` succeeds. While any acknowledgement waits, later ones queue behind it so they leave in
-    /// the order the messages arrived. A failed future sends nothing (the message was not stored; the
-    /// client resends it after a reconnect).
+    /// the order the messages arrived. A failed future (the message was not stored) sends no
+    /// acknowledgement and closes the connection (5.0: DISCONNECT 0x89 Server busy first): clients resend
+    /// an unacknowledged PUBLISH only when they reconnect [MQTT-4.4.0-1], so an open connection would
+    /// leave the message, and the client's in-flight window, stuck for good. Messages after it on the
+    /// connection are not acknowledged either; the client resends them too (at least once).
     func acknowledge(_ qos: MQTTQoS, packetID: UInt16?, when future: EventLoopFuture<Void>?, context: ChannelHandlerContext) {
         guard qos != .atMostOnce, let packetID else { return }
         if qos == .exactlyOnce {
@@ -361,6 +364,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             guard let context = handler.context, !handler.machine.isClosed else { return }
             guard ok else {
                 handler.core.statistics.acknowledgementsWithheld.wrappingAdd(1, ordering: .relaxed)
+                handler.perform(handler.machine.serverDisconnect(.serverBusy), context: context)
                 return
             }
             handler.send(packet, context: context)

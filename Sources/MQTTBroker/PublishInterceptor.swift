@@ -31,8 +31,9 @@ public enum PublishDisposition: Sendable {
     case route
     /// Accepted by the interceptor: route `route` (if any) to subscribers, and acknowledge (PUBACK /
     /// PUBREC) once `acknowledgeWhen` succeeds (at once when nil). A failed future means the message was
-    /// not stored: no acknowledgement is sent, so the client resends it. Acknowledgements stay in the
-    /// order the PUBLISH packets arrived. [MQTT-4.6.0-2]
+    /// not stored: no acknowledgement is sent and the connection is closed (5.0: DISCONNECT 0x89 Server
+    /// busy), so the client resends it after reconnecting. Acknowledgements stay in the order the
+    /// PUBLISH packets arrived. [MQTT-4.6.0-2]
     case accept(route: ApplicationMessage?, acknowledgeWhen: EventLoopFuture<Void>?)
     /// Refused like a topic the client has no rights to: 5.0 QoS 1/2 get this reason code in the
     /// acknowledgement, 5.0 QoS 0 a DISCONNECT with it; a 3.1.1 connection is closed.

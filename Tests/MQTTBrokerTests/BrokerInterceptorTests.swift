@@ -81,19 +81,33 @@ struct BrokerInterceptorTests {
         #expect(ids == [1, 2, 3])
     }
 
-    @Test("a failed store withholds the acknowledgement and counts it; the next message is still acknowledged")
-    func failedStoreWithholdsAck() async throws {
+    /// Regression: the connection used to stay open, and a client (which resends an unacknowledged
+    /// PUBLISH only after reconnecting) then waited forever with its in-flight window full, e.g. after
+    /// the event log's disk filled and was freed again.
+    @Test("a failed store withholds the acknowledgement, counts it and closes the connection (5.0: 0x89)", arguments: [MQTTProtocolVersion.v5, .v3_1_1])
+    func failedStoreClosesTheConnection(version: MQTTProtocolVersion) async throws {
         let interceptor = TestInterceptor()
         let h = BrokerHarness(authenticator: InterceptingAuthenticator(interceptor: interceptor))
         try await h.start()
         defer { Task { await h.shutdown() } }
-        let c = try await h.client()
+        let c = try await h.client(version)
         try await c.connect(clientID: "dev")
         try await c.send(.publish(MQTTPublish(topic: "held/x", payload: ByteBuffer(string: "a"), qos: .atLeastOnce, retain: false, packetID: 7)))
-        try await waitUntil { interceptor.isHeld("held/x") }
+        try await c.send(.publish(MQTTPublish(topic: "held/y", payload: ByteBuffer(string: "b"), qos: .atLeastOnce, retain: false, packetID: 8)))
+        try await waitUntil { interceptor.isHeld("held/y") }
+        interceptor.release("held/y")
         interceptor.release("held/x", failing: true)
-        #expect(try await c.publish("other/y", "b", qos: .atLeastOnce, packetID: 8) == .success)
+        let expected: [MQTTPacket] = version == .v5 ? [.disconnect(MQTTDisconnect(reasonCode: .serverBusy))] : []
+        #expect(try await c.waitForClose() == expected, "no PUBACK for either: the stored one waits behind the failed one")
         #expect(h.broker.statistics.snapshot().acknowledgementsWithheld == 1)
+        // The client reconnects and resends; this time the store succeeds.
+        let again = try await h.client(version)
+        try await again.connect(clientID: "dev", cleanStart: false)
+        try await again.send(.publish(MQTTPublish(topic: "held/x", payload: ByteBuffer(string: "a"), qos: .atLeastOnce, retain: false, dup: true, packetID: 7)))
+        try await waitUntil { interceptor.isHeld("held/x") }
+        interceptor.release("held/x")
+        guard case .pubAck(let ack) = try await again.receive() else { Issue.record("expected PUBACK"); return }
+        #expect(ack.packetID == 7)
     }
 
     @Test("refusals answer like a missing right (5.0 PUBACK code, 3.1.1 close); disconnect closes with the code")
