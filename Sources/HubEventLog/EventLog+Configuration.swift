@@ -42,7 +42,8 @@ extension EventLog {
         }
     }
 
-    /// Running totals for metrics (since the log was opened).
+    /// Running totals for metrics (since the log was opened), and two gauges (the last batch's latency,
+    /// the partitions failing now).
     public struct Counters: Sendable, Hashable {
         /// Appends acknowledged as durable.
         public var appends: Int64 = 0
@@ -62,6 +63,9 @@ extension EventLog {
         public var overloaded: Int64 = 0
         /// Segments deleted by retention.
         public var retentionDeletions: Int64 = 0
+        /// A gauge, not a total: partitions whose last commit failed (a write, fsync or roll; e.g. the
+        /// disk is full). They acknowledge nothing until a commit succeeds, which resets this.
+        public var failingPartitions: Int64 = 0
 
         public init() {}
 
@@ -76,6 +80,7 @@ extension EventLog {
             c.writeFailures = a.writeFailures + b.writeFailures
             c.overloaded = a.overloaded + b.overloaded
             c.retentionDeletions = a.retentionDeletions + b.retentionDeletions
+            c.failingPartitions = a.failingPartitions + b.failingPartitions
             return c
         }
     }

@@ -65,6 +65,10 @@ final class Partition: @unchecked Sendable {
     private var needsTruncate = false
     /// A background fsync failed: nothing is acknowledged until one succeeds.
     private var syncFailed = false
+    /// Batches failed since the last successful commit (0: healthy). The first failure of a streak is
+    /// logged as an error and the recovery as a notice, so a full disk shows in the log without one
+    /// line per batch.
+    private var failedBatchesInARow = 0
     /// `.process` mode: written data not yet fsynced.
     private var unsynced = false
     private var lastSync = ContinuousClock.now
@@ -206,7 +210,13 @@ final class Partition: @unchecked Sendable {
         shared.withLock {
             $0.counters.failedAppends += Int64(batch.count)
             if isSync { $0.counters.fsyncFailures += 1 } else { $0.counters.writeFailures += 1 }
+            $0.counters.failingPartitions = 1
         }
+        if failedBatchesInARow == 0 {
+            let reason = error.code == .diskFull ? "disk full" : isSync ? "fsync failed" : "I/O error"
+            logger.error("event log partition \(number): cannot write (\(reason)): acknowledging nothing until a write succeeds: \(error)")
+        }
+        failedBatchesInARow += 1
         logger.debug("event log partition \(number): batch of \(batch.count) failed: \(error)")
         for pending in batch { pending.completion(.failure(sinkError)) }
     }
@@ -315,6 +325,11 @@ final class Partition: @unchecked Sendable {
         if firstTime == nil { firstTime = batchFirstTime }
         let accepted = Int64(batch.count - rejected.count)
         let latency = batch.first.map { ContinuousClock.now - $0.enqueued } ?? .zero
+        let recovered = failedBatchesInARow > 0 && written > 0
+        if recovered {
+            logger.notice("event log partition \(number): writing again after \(failedBatchesInARow) failed batches")
+            failedBatchesInARow = 0
+        }
         let waiters = shared.withLock { state in
             let last = state.segments.count - 1
             state.segments[last].nextOffset = nextOffset
@@ -328,6 +343,7 @@ final class Partition: @unchecked Sendable {
             state.counters.batches += 1
             state.counters.failedAppends += Int64(rejected.count)
             state.counters.lastBatchLatencyNanoseconds = latency.nanoseconds
+            if recovered { state.counters.failingPartitions = 0 }
             defer { state.waiters = [:] }
             return state.waiters.values
         }

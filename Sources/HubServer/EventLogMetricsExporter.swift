@@ -3,7 +3,8 @@ import Metrics
 
 /// Publishes the event log's counters through swift-metrics (Prometheus on `/metrics`) as
 /// `meridian_eventlog_*`: counters move by the delta since the previous export; the last batch's commit
-/// latency is a gauge in seconds.
+/// latency (seconds) and the partitions failing to commit now (`meridian_eventlog_failing_partitions`,
+/// above 0 while e.g. the disk is full) are gauges.
 struct EventLogMetricsExporter {
     private let counters: [(KeyPath<EventLog.Counters, Int64>, Counter)] = [
         (\.appends, Counter(label: "meridian.eventlog.appends")),
@@ -16,6 +17,8 @@ struct EventLogMetricsExporter {
         (\.retentionDeletions, Counter(label: "meridian.eventlog.retention.deletions")),
     ]
     private let lastBatchLatency = Gauge(label: "meridian.eventlog.last.batch.latency.seconds")
+    /// Partitions failing to commit now (disk full, I/O errors): above 0, devices get no acknowledgements.
+    private let failingPartitions = Gauge(label: "meridian.eventlog.failing.partitions")
     private var last = EventLog.Counters()
 
     mutating func export(_ log: EventLog) {
@@ -25,6 +28,7 @@ struct EventLogMetricsExporter {
             if delta > 0 { counter.increment(by: delta) }
         }
         lastBatchLatency.record(Double(now.lastBatchLatencyNanoseconds) / 1_000_000_000)
+        failingPartitions.record(Double(now.failingPartitions))
         last = now
     }
 

@@ -282,6 +282,7 @@ final class TestClock: Sendable {
             try await log.append(Self.message(5), partitionKey: "dev1")
         }
         #expect(log.counters.writeFailures == 1)
+        #expect(log.counters.failingPartitions == 1, "the gauge says the partition is failing now")
         io.failWrites.store(false, ordering: .relaxed)
         if mode == .power {
             io.failSyncs.store(true, ordering: .relaxed)
@@ -290,6 +291,7 @@ final class TestClock: Sendable {
             io.failSyncs.store(false, ordering: .relaxed)
         }
         try await Self.appendAll(log, 7..<9)
+        #expect(log.counters.failingPartitions == 0, "a successful commit clears it")
         log.close()
         log = try EventLog(directory: dir.path, configuration: Self.config(), io: io)
         defer { log.close() }
