@@ -193,12 +193,18 @@ final class Partition: @unchecked Sendable {
         do {
             try io.sync(fd)
             unsynced = false
-            if syncFailed { logger.notice("event log partition \(number): fsync works again") }
+            if syncFailed {
+                logger.notice("event log partition \(number): fsync works again")
+                if failedBatchesInARow == 0 { shared.withLock { $0.counters.failingPartitions = 0 } }
+            }
             syncFailed = false
         } catch {
             if !syncFailed { logger.error("event log partition \(number): background fsync failed, not acknowledging: \(error)") }
             syncFailed = true
-            shared.withLock { $0.counters.fsyncFailures += 1 }
+            shared.withLock {
+                $0.counters.fsyncFailures += 1
+                $0.counters.failingPartitions = 1
+            }
         }
         lastSync = .now
     }

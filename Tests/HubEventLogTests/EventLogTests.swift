@@ -300,6 +300,23 @@ final class TestClock: Sendable {
         #expect(Self.ids(events) == ["m0", "m1", "m2", "m3", "m4", "m7", "m8"])
     }
 
+    @Test func backgroundFsyncFailureShowsInTheGaugeUntilAWriteSucceeds() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let io = FailingIO()
+        let log = try EventLog(
+            directory: dir.path, configuration: Self.config { $0.backgroundSyncInterval = .milliseconds(10) }, io: io)
+        defer { log.close() }
+        io.failSyncs.store(true, ordering: .relaxed)
+        try await Self.appendAll(log, 0..<1)  // acknowledged after the write; the background fsync then fails
+        for _ in 0..<200 where log.counters.fsyncFailures == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(log.counters.failingPartitions == 1)
+        await #expect(throws: TelemetrySinkError.self) { try await log.append(Self.message(1), partitionKey: "dev1") }
+        io.failSyncs.store(false, ordering: .relaxed)
+        try await Self.appendAll(log, 2..<3)
+        #expect(log.counters.failingPartitions == 0)
+    }
+
     @Test func subscriptionTailsLiveAppends() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
