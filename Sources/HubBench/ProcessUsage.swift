@@ -103,6 +103,45 @@ struct ProcessSample: Sendable {
     }
 }
 
+/// CPU of the whole machine over the window, from the first line of /proc/stat: so a report can show
+/// how much went to processes other than the broker and the generator.
+public struct MachineUsage: Sendable, Hashable, Codable {
+    /// Online CPUs.
+    public var cores: Int
+    /// Busy time (all but idle and iowait) ÷ wall time, percent of one core (`cores` × 100 = all busy).
+    public var busyPercent: Double
+    /// 1-minute load average at the end of the window.
+    public var loadAverage: Double
+
+    public init(cores: Int, busyPercent: Double, loadAverage: Double) {
+        self.cores = cores
+        self.busyPercent = busyPercent
+        self.loadAverage = loadAverage
+    }
+}
+
+/// A reading of /proc/stat's aggregate line, clock ticks.
+struct MachineSample: Sendable {
+    var time: UInt64
+    var busy: UInt64
+
+    static func read() -> MachineSample? {
+        guard let text = ProcFS.readText("/proc/stat"), let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+        let values = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
+        guard values.count >= 5 else { return nil }
+        // user nice system idle iowait irq softirq steal …; guest time is already inside user.
+        let total = values.prefix(8).reduce(0, +)
+        return MachineSample(time: MonotonicClock.now(), busy: total - values[3] - values[4])
+    }
+
+    static func usage(from start: MachineSample, to end: MachineSample) -> MachineUsage {
+        let wall = Double(end.time &- start.time) / 1e9
+        let busy = Double(end.busy &- start.busy) / ProcFS.ticksPerSecond
+        let load = ProcFS.readText("/proc/loadavg").flatMap { Double($0.split(separator: " ").first ?? "") } ?? 0
+        return MachineUsage(cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), busyPercent: wall > 0 ? busy / wall * 100 : 0, loadAverage: load)
+    }
+}
+
 #if canImport(Glibc)
 typealias rusage_t = Glibc.rusage
 #elseif canImport(Darwin)

@@ -103,6 +103,7 @@ public final class PublishBenchmark: Sendable {
         let selfPID = getpid()
         var generatorStart: ProcessSample?
         var brokerStart: ProcessSample?
+        var machineStart: MachineSample?
         var brokerPeakRSS = 0
         var lastReport = start
         var lastAcked: UInt64 = 0
@@ -111,6 +112,7 @@ public final class PublishBenchmark: Sendable {
             let now = MonotonicClock.now()
             if generatorStart == nil && now >= measureStart {
                 generatorStart = ProcessSample.read(pid: selfPID, includeRusage: true)
+                machineStart = MachineSample.read()
                 if let pid = c.brokerPID { brokerStart = ProcessSample.read(pid: pid) }
             }
             if now >= measureEnd { break }
@@ -137,10 +139,12 @@ public final class PublishBenchmark: Sendable {
         }
         let generatorEnd = ProcessSample.read(pid: selfPID, includeRusage: true)
         let brokerEnd = c.brokerPID.flatMap { ProcessSample.read(pid: $0) }
+        let machineEnd = MachineSample.read()
 
         // 3. Drain.
         let drainDeadline = MonotonicClock.now() + UInt64(c.drainTimeout * 1e9)
         var drainTimedOut = false
+        var nextDrainReport = MonotonicClock.now() + 1_000_000_000
         while true {
             let counters = try await Self.counters(loops)
             if counters.inflight == 0 || counters.open == 0 { break }
@@ -148,11 +152,14 @@ public final class PublishBenchmark: Sendable {
                 drainTimedOut = true
                 break
             }
-            progress(
-                PublishProgress(
-                    phase: .draining, elapsed: Double(MonotonicClock.now() - start) / 1e9, total: c.warmup + c.duration,
-                    messagesPerSecond: 0, intervalP99: nil, measuredP99: nil, inflight: counters.inflight, open: counters.open,
-                    disconnects: counters.disconnects, errors: counters.errors, backlog: 0))
+            if MonotonicClock.now() >= nextDrainReport {
+                nextDrainReport += 1_000_000_000
+                progress(
+                    PublishProgress(
+                        phase: .draining, elapsed: Double(MonotonicClock.now() - start) / 1e9, total: c.warmup + c.duration,
+                        messagesPerSecond: 0, intervalP99: nil, measuredP99: nil, inflight: counters.inflight, open: counters.open,
+                        disconnects: counters.disconnects, errors: counters.errors, backlog: 0))
+            }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         let final = try await Self.collect(loops, measured: true)
@@ -178,6 +185,8 @@ public final class PublishBenchmark: Sendable {
         if let pid = c.brokerPID, let a = brokerStart, let b = brokerEnd {
             broker = ProcessSample.usage(pid: pid, from: a, to: b, peakRSSKiB: brokerPeakRSS)
         }
+        var machine: MachineUsage?
+        if let a = machineStart, let b = machineEnd { machine = MachineSample.usage(from: a, to: b) }
         var wallStart = timespec()
         clock_gettime(CLOCK_REALTIME, &wallStart)
         let measuredFor = Double(MonotonicClock.now() - measureStart) / 1e9
@@ -192,7 +201,8 @@ public final class PublishBenchmark: Sendable {
             disconnects: f.disconnects, connectFailures: c.publishers.count - connected, connectFailureReasons: failures,
             backlogAtEnd: backlogAtEnd, drainTimedOut: drainTimedOut,
             messagesPerSecond: Double(c.qos == .atLeastOnce ? f.ackedMeasured : f.sentMeasured) / seconds,
-            sentPerSecond: Double(f.sentMeasured) / seconds, latency: latency, broker: broker, generator: generator)
+            sentPerSecond: Double(f.sentMeasured) / seconds, latency: latency, broker: broker, generator: generator,
+            machine: machine)
     }
 
     /// Opens every publisher's connection; returns each one's outcome (all bounded by the timeouts).

@@ -43,6 +43,11 @@ extension PublishReport {
             rows.append(("generator", "CPU \(Self.percent(g.cpuPercent)) with \(generatorThreads) event-loop thread\(generatorThreads == 1 ? "" : "s"), RSS \(Self.mebibytes(g.rssKiB))"))
             if !g.threads.isEmpty { rows.append(("generator threads", Self.threads(g.threads))) }
         }
+        if let m = machine {
+            let other = m.busyPercent - (broker?.cpuPercent ?? 0) - (generator?.cpuPercent ?? 0)
+            rows.append(("machine", "\(m.cores) cores: busy \(Self.percent(m.busyPercent)) of \(m.cores * 100) %"
+                + (broker != nil ? ", other processes \(Self.percent(max(0, other)))" : "") + String(format: ", load average %.2f", m.loadAverage)))
+        }
         return rows
     }
 

@@ -64,6 +64,8 @@ public struct PublishReport: Sendable, Hashable, Codable {
     public var broker: ProcessUsage?
     /// The generator process (this one).
     public var generator: ProcessUsage?
+    /// The whole machine (every process, the broker and the generator included).
+    public var machine: MachineUsage?
 
     /// True when nothing went wrong: all connected, no disconnects, errors or unacknowledged messages.
     public var isClean: Bool {

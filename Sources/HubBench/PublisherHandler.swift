@@ -292,11 +292,16 @@ final class PublisherHandler: ChannelInboundHandler {
     /// This publisher's counts at `now`.
     func counters(at now: UInt64) -> PublisherCounters {
         var c = counts
-        c.inflight = UInt64(window.count)
         c.backlog = schedule?.backlog(at: now) ?? 0
         switch state {
-        case .connected, .publishing: c.open = 1
-        default: c.open = 0
+        case .connected, .publishing:
+            c.open = 1
+            c.inflight = UInt64(window.count)
+        default:
+            // Messages in flight on a lost connection will never be acknowledged: they show as
+            // sent − acknowledged, not as in flight (which the drain waits for).
+            c.open = 0
+            c.inflight = 0
         }
         return c
     }
