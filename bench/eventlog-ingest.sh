@@ -155,11 +155,27 @@ hub_run() {
         perf record -F 499 -p "$HUB_PID${gen:+,$gen}" -o "$SCRATCH/perf.data" -- sleep $((duration / 2)) > /dev/null 2>&1 \
             || echo "perf record failed" >&2
         wait "$wrapper" || rc=$?
+        perf_reports "$SCRATCH/perf.data" "$HUB_PID" "$gen"
     else
         timeout "$RUN_TIMEOUT" "${cmd[@]}" 2> "$OUT/$id.progress.log" | tee "$OUT/$id.log" || rc=$?
     fi
     record "$id" meridian "$transport" "$durability" "$rate" "$rc" "meridian bench publish --hub http://127.0.0.1:HTTP --ca DATA/tls/ca.pem --mqtt-host 127.0.0.1 --mqtt-port $( [[ $transport == tls ]] && echo MQTTS || echo MQTT ) $tlsflag ${COMMON[*]} --rate $rate --duration $duration --broker-pid HUB"
     stop_hub
+}
+
+# perf_reports DATA HUB_PID GEN_PID: self time by thread, then by library and by symbol for each process
+perf_reports() {
+    local data="$1" hub="$2" gen="$3" report=(perf report -i "$1" --stdio --no-children)
+    [[ -f "$data" ]] || return 0
+    { echo "# share of all samples, by process:thread"; "${report[@]}" --sort pid 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12; } \
+        > "$OUT/perf-threads.txt" || true
+    "${report[@]}" --percentage relative --pid "$hub" --sort dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -10 > "$OUT/perf-hub-dso.txt" || true
+    "${report[@]}" --percentage relative --pid "$hub" --sort dso,sym --percent-limit 0.4 2>/dev/null | grep -v '^#' | grep -v '^$' | head -45 \
+        | swift demangle --simplified > "$OUT/perf-hub-symbols.txt" || true
+    if [[ -n "$gen" ]]; then
+        "${report[@]}" --percentage relative --pid "$gen" --sort dso,sym --percent-limit 0.4 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 \
+            | swift demangle --simplified > "$OUT/perf-generator-symbols.txt" || true
+    fi
 }
 
 # ------------------------------------------------------------------ Mosquitto
@@ -230,10 +246,6 @@ for run in $RUNS; do
         profile)
             if perf record -o /dev/null -- true > /dev/null 2>&1; then
                 hub_run profile tls process 0 "$PROFILE_SECONDS"
-                perf report -i "$SCRATCH/perf.data" --stdio --no-children --sort comm,dso,sym --percent-limit 0.5 2>/dev/null \
-                    | grep -v '^#' | grep -v '^$' | head -60 | swift demangle --simplified > "$OUT/perf-symbols.txt" || true
-                perf report -i "$SCRATCH/perf.data" --stdio --no-children --sort comm,dso 2>/dev/null \
-                    | grep -v '^#' | grep -v '^$' | head -20 > "$OUT/perf-dso.txt" || true
             else
                 echo "--- profile: perf is not available (apt-get install linux-perf); skipped" >&2
             fi

@@ -224,15 +224,20 @@ def main() -> int:
         lines.append(f"- **{r['id']}**: machine {pct(busy)} busy of 200 %; broker {pct(b['cpuPercent'])} ({threads}); "
                      f"generator {pct(g.get('cpuPercent'))} ({gthreads}).")
     lines.append("")
-    perf_sym, perf_dso = out / "perf-symbols.txt", out / "perf-dso.txt"
-    if perf_sym.exists() and perf_sym.read_text().strip():
+    perf_files = [("by process and thread (share of all samples)", "perf-threads.txt"),
+                  ("the hub, by library", "perf-hub-dso.txt"),
+                  ("the hub, top symbols", "perf-hub-symbols.txt"),
+                  ("the generator, top symbols", "perf-generator-symbols.txt")]
+    perf_files = [(title, out / name) for title, name in perf_files if (out / name).exists() and (out / name).read_text().strip()]
+    if perf_files:
         prof = by_id.get("profile")
-        lines += [f"`perf record -F 499` on the hub and the generator for half of a {prof['report']['durationSeconds'] if prof and prof['report'] else '?'} s "
-                  "flat-out TLS run (`profile`), self time by process, library and symbol (≥ 0.5 %):", "",
-                  "<details><summary>perf: by library</summary>", "", "```", perf_dso.read_text().rstrip() if perf_dso.exists() else "", "```",
-                  "", "</details>", "", "<details><summary>perf: top symbols</summary>", "", "```"]
-        lines += [ln[:180] for ln in perf_sym.read_text().rstrip().splitlines()]
-        lines += ["```", "", "</details>", ""]
+        seconds = prof["report"]["durationSeconds"] if prof and prof["report"] else "?"
+        lines += [f"`perf record -F 499` on the hub and the generator for half of a {seconds} s flat-out TLS run (`profile`, "
+                  "not in the table), self time (percent of each process's samples unless said otherwise):", ""]
+        for title, path in perf_files:
+            lines += [f"<details><summary>perf: {title}</summary>", "", "```"]
+            lines += [ln.rstrip()[:200] for ln in path.read_text().rstrip().splitlines()]
+            lines += ["```", "", "</details>", ""]
     if a.notes and a.notes.exists():
         lines += [a.notes.read_text().rstrip(), ""]
 
