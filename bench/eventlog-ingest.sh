@@ -22,7 +22,8 @@
 # Environment: DURATION (60) WARMUP (5) DEVICES (100) PAYLOAD (200) INFLIGHT (100) THREADS (generator event
 # loops, 1) GOAL_RATE (100000) GOAL_P99_MS (20) PROFILE_SECONDS (20) HUB_THREADS (hub --event-loop-threads, 0 =
 # one per core) BENCH_OUT (bench/out/eventlog-ingest) RESULTS_MD (bench/RESULTS.md) UPDATE_RESULTS (1; 0 = leave
-# RESULTS.md alone) KEEP_DATA (0; 1 keeps the hubs' data folders) NOTES (bench/eventlog-ingest-notes.md, included
+# RESULTS.md alone) FRESH (1; 0 keeps the earlier runs in BENCH_OUT and replaces only those in RUNS, e.g. to
+# repeat one that other load on the machine spoiled) KEEP_DATA (0; 1 keeps the hubs' data folders) NOTES (bench/eventlog-ingest-notes.md, included
 # in the section if present).
 set -euo pipefail
 
@@ -52,7 +53,9 @@ done
 if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json "$OUT"/*.md "$OUT"/*.log "$OUT"/runs.jsonl "$OUT"/perf-*.txt
+if [[ "${FRESH:-1}" == 1 ]]; then
+    rm -f "$OUT"/*.json "$OUT"/*.md "$OUT"/*.log "$OUT"/runs.jsonl "$OUT"/perf-*.txt "$OUT"/loadavg-before.txt
+fi
 
 # ------------------------------------------------------------------ build (skipped when the binary is newer than the sources)
 BIN_DIR="$(swift build -c release --show-bin-path 2>/dev/null)"
@@ -105,9 +108,14 @@ record() {
     python3 - "$OUT/runs.jsonl" "$id" "$broker" "$transport" "$durability" "$offered" "$rc" "$OUT/$id.json" "$*" <<'PY'
 import json, sys
 path, rid, broker, transport, durability, offered, rc, summary, command = sys.argv[1:]
-with open(path, "a") as f:
-    f.write(json.dumps({"id": rid, "broker": broker, "transport": transport, "durability": durability,
-                        "offered": float(offered), "exit": int(rc), "summary": summary, "command": command}) + "\n")
+try:
+    lines = [ln for ln in open(path).read().splitlines() if ln.strip() and json.loads(ln)["id"] != rid]
+except FileNotFoundError:
+    lines = []
+lines.append(json.dumps({"id": rid, "broker": broker, "transport": transport, "durability": durability,
+                         "offered": float(offered), "exit": int(rc), "summary": summary, "command": command}))
+with open(path, "w") as f:
+    f.write("\n".join(lines) + "\n")
 PY
 }
 
@@ -234,7 +242,7 @@ mosq_run() {
 }
 
 # ------------------------------------------------------------------ the runs
-{ cat /proc/loadavg; } > "$OUT/loadavg-before.txt"
+[[ -f "$OUT/loadavg-before.txt" ]] || cat /proc/loadavg > "$OUT/loadavg-before.txt"
 for run in $RUNS; do
     case "$run" in
         hub-tls) hub_run hub-tls tls process 0 ;;

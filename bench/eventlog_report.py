@@ -113,7 +113,8 @@ def main() -> int:
     ap.add_argument("--notes", type=Path)
     a = ap.parse_args()
     out = a.out_dir
-    runs = load_runs(out)
+    order = ["hub-tls", "mosq-tls", "hub-tcp", "mosq-tcp", "hub-tls-rate", "mosq-tls-rate", "hub-tls-half", "hub-tls-power", "profile"]
+    runs = sorted(load_runs(out), key=lambda r: order.index(r["id"]) if r["id"] in order else len(order))
     by_id = {r["id"]: r for r in runs}
     table_runs = [r for r in runs if r["id"] != "profile"]
 

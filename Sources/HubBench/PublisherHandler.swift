@@ -47,16 +47,11 @@ final class PublisherHandler: ChannelInboundHandler {
     private let connected: EventLoopPromise<ConnectOutcome>
 
     private var state = State.connecting
-    private var window: InflightWindow
-    private var schedule: SendSchedule?
+    private var flow: PublishFlow
     private var plan: RunPlan?
-    private var counts = PublisherCounters()
-    private var sequence: UInt64 = 0
     private var context: ChannelHandlerContext?
     /// Bytes of an incomplete packet carried over to the next read.
     private var pending: ByteBuffer?
-    /// The send buffer, cleared and refilled for every batch.
-    private var out: ByteBuffer
     private var connectTimer: Scheduled<Void>?
     /// QoS 0 flat out: a `pump` is already queued on the loop.
     private var pumpQueued = false
@@ -81,10 +76,8 @@ final class PublisherHandler: ChannelInboundHandler {
         self.connectTimeout = .nanoseconds(Int64(configuration.connectTimeout * 1e9))
         self.loop = loop
         self.connected = connected
-        self.window = InflightWindow(limit: configuration.inflight)
         let batch = configuration.qos == .atMostOnce ? Self.qos0Batch : configuration.inflight
-        self.out = ByteBuffer()
-        self.out.reserveCapacity(minimumWritableBytes: template.size * Swift.min(batch, 4096))
+        self.flow = PublishFlow(inflight: configuration.inflight, bufferCapacity: template.size * Swift.min(batch, Self.maximumBatch))
     }
 
     // MARK: - Channel events
@@ -128,7 +121,7 @@ final class PublisherHandler: ChannelInboundHandler {
         case .connecting:
             connected.succeed(.failed("connection closed before CONNACK"))
         case .connected, .publishing:
-            counts.disconnects += 1
+            flow.countDisconnect()
         case .closing, .closed:
             break
         }
@@ -137,7 +130,7 @@ final class PublisherHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        counts.errors += 1
+        flow.countError()
         if case .connecting = state { connected.succeed(.failed("\(error)")) }
         context.close(promise: nil)
     }
@@ -155,7 +148,7 @@ final class PublisherHandler: ChannelInboundHandler {
             do {
                 packet = try MQTTPacketDecoder.decode(from: &buffer, version: version)
             } catch {
-                counts.errors += 1
+                flow.countError()
                 if case .connecting = state { connected.succeed(.failed("bad packet from the broker: \(error)")) }
                 context.close(promise: nil)
                 return
@@ -172,23 +165,17 @@ final class PublisherHandler: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if qos == .atMostOnce, schedule == nil, context.channel.isWritable, !pumpQueued { pump() }
+        if qos == .atMostOnce, flow.schedule == nil, context.channel.isWritable, !pumpQueued { pump() }
         context.fireChannelWritabilityChanged()
     }
 
     private func received(_ packet: MQTTPacket, at now: UInt64, context: ChannelHandlerContext) {
         switch packet {
         case .pubAck(let ack):
-            guard let sentAt = window.close(ack.packetID) else {
-                counts.unknownAcks += 1
-                return
-            }
-            counts.acked += 1
-            if let plan, plan.isMeasured(now) { counts.ackedMeasured += 1 }
-            loop.record(latency: now > sentAt ? now - sentAt : 0, at: now)
+            if let latency = flow.acknowledged(ack.packetID, at: now, plan: plan) { loop.record(latency: latency, at: now) }
         case .connAck(let ack):
             guard case .connecting = state else {
-                counts.errors += 1
+                flow.countError()
                 return
             }
             connectTimer?.cancel()
@@ -199,17 +186,15 @@ final class PublisherHandler: ChannelInboundHandler {
                 return
             }
             // [MQTT-3.3.4-7] A 5.0 server's Receive Maximum bounds our QoS 1 window.
-            if version == .v5, let limit = ack.properties.receiveMaximum, Int(limit) < window.limit {
-                window = InflightWindow(limit: Int(limit))
-            }
+            if version == .v5, let limit = ack.properties.receiveMaximum { flow.clampWindow(to: Int(limit)) }
             state = .connected
-            connected.succeed(.accepted(window: window.limit))
+            connected.succeed(.accepted(window: flow.window.limit))
         case .pingResp, .publish, .disconnect:
             // No subscriptions, so no PUBLISH is expected; a 5.0 DISCONNECT is followed by the close,
             // which is counted then.
             break
         default:
-            counts.errors += 1
+            flow.countError()
         }
     }
 
@@ -219,7 +204,7 @@ final class PublisherHandler: ChannelInboundHandler {
     func prepare(_ plan: RunPlan) {
         guard case .connected = state else { return }
         self.plan = plan
-        schedule = plan.schedule(forPublisher: index)
+        flow.start(schedule: plan.schedule(forPublisher: index))
         state = .publishing
     }
 
@@ -227,76 +212,36 @@ final class PublisherHandler: ChannelInboundHandler {
     /// message the window allows. One write and one flush for the lot.
     func sendDue(now: UInt64) {
         guard case .publishing = state, let plan, let context else { return }
-        if qos == .atMostOnce && schedule == nil {
+        if qos == .atMostOnce && flow.schedule == nil {
             if !pumpQueued { pump() }
             return
         }
-        out.clear()
-        var count = 0
-        if qos == .atLeastOnce {
-            if schedule != nil {
-                while window.canOpen, let due = schedule!.due(at: now) {
-                    schedule!.take()
-                    let id = window.open(at: due)!
-                    template.write(into: &out, packetID: id, sequence: sequence)
-                    sequence &+= 1
-                    count += 1
-                }
-            } else if now < plan.measureEnd {
-                while let id = window.open(at: now) {
-                    template.write(into: &out, packetID: id, sequence: sequence)
-                    sequence &+= 1
-                    count += 1
-                }
-            }
-        } else {
-            while count < Self.maximumBatch, schedule!.due(at: now) != nil {
-                schedule!.take()
-                template.write(into: &out, packetID: 0, sequence: sequence)
-                sequence &+= 1
-                count += 1
-            }
-        }
-        guard count > 0 else { return }
-        counted(sent: count, at: now)
-        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        guard flow.fill(now: now, plan: plan, template: template, qos: qos, maximumBatch: Self.maximumBatch) > 0 else { return }
+        context.writeAndFlush(wrapOutboundOut(flow.out), promise: nil)
     }
 
     /// QoS 0 flat out: a batch per turn of the loop while the socket takes it.
     private func pump() {
         pumpQueued = false
         guard case .publishing = state, let plan, let context, let bound else { return }
-        let now = MonotonicClock.now()
-        guard now < plan.measureEnd else { return }
-        out.clear()
-        for _ in 0..<Self.qos0Batch {
-            template.write(into: &out, packetID: 0, sequence: sequence)
-            sequence &+= 1
-        }
-        counted(sent: Self.qos0Batch, at: now)
-        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        guard flow.fill(now: MonotonicClock.now(), plan: plan, template: template, qos: qos, maximumBatch: Self.qos0Batch) > 0 else { return }
+        context.writeAndFlush(wrapOutboundOut(flow.out), promise: nil)
         if context.channel.isWritable {
             pumpQueued = true
             context.eventLoop.execute { bound.value.pump() }
         }
     }
 
-    @inline(__always)
-    private func counted(sent count: Int, at now: UInt64) {
-        counts.sent &+= UInt64(count)
-        if let plan, plan.isMeasured(now) { counts.sentMeasured &+= UInt64(count) }
-    }
-
     // MARK: - Reporting and closing
 
     /// This publisher's counts at `now`.
     func counters(at now: UInt64) -> PublisherCounters {
-        var c = counts
-        c.backlog = schedule?.backlog(at: now) ?? 0
+        var c = flow.counts
+        c.backlog = flow.schedule?.backlog(at: now) ?? 0
         switch state {
         case .connected, .publishing:
             c.open = 1
-            c.inflight = UInt64(window.count)
+            c.inflight = UInt64(flow.window.count)
         default:
             // Messages in flight on a lost connection will never be acknowledged: they show as
             // sent − acknowledged, not as in flight (which the drain waits for).
