@@ -178,7 +178,6 @@ perf_reports() {
     [[ -f "$data" ]] || return 0
     { echo "# share of all samples, by process:thread"; "${report[@]}" --sort pid 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12; } \
         > "$OUT/perf-threads.txt" || true
-    "${report[@]}" --percentage relative --pid "$hub" --sort dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -10 > "$OUT/perf-hub-dso.txt" || true
     "${report[@]}" --percentage relative --pid "$hub" --sort dso,sym --percent-limit 0.4 2>/dev/null | grep -v '^#' | grep -v '^$' | head -45 \
         | swift demangle --simplified > "$OUT/perf-hub-symbols.txt" || true
     if [[ -n "$gen" ]]; then
