@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // swift-configuration support is not used (settings are read by HubServer), so its trait stays off.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // MARK: protocol
@@ -182,10 +183,24 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // MARK: load generation (`meridian bench`): an MQTT client built on MQTTCodec
+        .target(
+            name: "HubBench",
+            dependencies: [
+                "MQTTCodec",
+                "HubCore",
+                "HubAuth",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .target(
             name: "HubCLI",
             dependencies: [
                 "HubServer",
+                "HubBench",
                 "HubAuth",
                 "HubCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -324,6 +339,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "HubBenchTests",
+            dependencies: [
+                "HubBench", "HubCLI", "MQTTCodec", "MQTTBroker", "HubTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
     ],

@@ -5,7 +5,8 @@
         [--target-name meridian] [--peer-name mosquitto] [--notes "..."]
 
 Every figure is a ratio against the peer measured in the same run on the same machine. The issue's targets
-are checked and marked met / not met / not measured.
+are checked and marked met / not met / not measured. Sections between `<!-- NAME:begin -->` and
+`<!-- NAME:end -->` markers in the existing file (written by other scripts) are kept.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import platform
 import re
 import subprocess
 from pathlib import Path
+
+import sections  # bench/sections.py: marker-delimited sections other scripts own
 
 # (scenario tag, metric key, comparison, goal, description)
 #   "ratio>=": target/peer >= goal;  "<=": target value <= goal
@@ -202,7 +205,8 @@ def render(target: dict, peer: dict, tname: str, pname: str, notes: str | None) 
     tags = order + sorted((set(target) | set(peer)) - set(order))
     tags = [t for t in tags if t in target or t in peer]
     out = [f"# Benchmarks: {tname} vs {pname}", "",
-           "Written by `bench/run.sh` (`bench/report.py`); do not edit by hand. Re-run: `bench/run.sh`.", ""]
+           "Written by `bench/run.sh` (`bench/report.py`); do not edit by hand. Re-run: `bench/run.sh`. "
+           "Sections between `<!-- NAME:begin/end -->` markers are written by other scripts and kept.", ""]
     out += machine(pname) + [""]
     if notes:
         out += [notes, ""]
@@ -234,7 +238,11 @@ def main() -> int:
     if not target and not peer:
         print(f"no RESULT lines in {a.target} or {a.peer}")
         return 1
-    a.out.write_text(render(target, peer, a.target_name, a.peer_name, a.notes))
+    text = render(target, peer, a.target_name, a.peer_name, a.notes)
+    if a.out.exists():
+        # Keep the sections other scripts write (e.g. bench/eventlog-ingest.sh) between their markers.
+        text = sections.preserve(a.out.read_text(), text)
+    a.out.write_text(text)
     print(f"wrote {a.out}")
     return 0
 

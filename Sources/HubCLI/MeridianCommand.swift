@@ -7,7 +7,10 @@ public struct MeridianCommand: AsyncParsableCommand {
         commandName: "meridian",
         abstract: "Meridian: a self-hosted IoT hub and MQTT broker.",
         version: MeridianVersion.current,
-        subcommands: [ServeCommand.self, DeviceCommand.self, PolicyCommand.self, CACommand.self, UserCommand.self, MethodCommand.self, TwinCommand.self, QueryCommand.self, C2DCommand.self, EventLogCommand.self]
+        subcommands: [
+            ServeCommand.self, DeviceCommand.self, PolicyCommand.self, CACommand.self, UserCommand.self, MethodCommand.self, TwinCommand.self,
+            QueryCommand.self, C2DCommand.self, EventLogCommand.self, BenchCommand.self,
+        ]
     )
 
     public init() {}
