@@ -63,3 +63,24 @@ extension EventLog {
         return Subscription(log: self, partition: partition, start: try resolve(position, partition: partition), batchSize: batchSize)
     }
 }
+
+extension EventLog {
+    /// Suspends until one of `positions` (partition → next offset to read) has a committed event at or
+    /// after its offset, `timeout` passes, the log closes or the task is cancelled. Returns true when
+    /// events may be there (or the log closed: the next read says so), false on timeout. For readers
+    /// that merge several partitions in one loop (the `/events` streams).
+    public func waitForEvents(anyOf positions: [Int: Int64], timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            for (partition, offset) in positions where partitions.indices.contains(partition) {
+                group.addTask { _ = await self.partitions[partition].waitForEvents(at: offset); return true }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}
