@@ -139,7 +139,7 @@ let package = Package(
         .target(
             name: "HubHTTPAPI",
             dependencies: [
-                "HubCore", "HubRegistry", "HubAuth", "MQTTBroker", "HubTwins", "HubMessaging", "HubDevices",
+                "HubCore", "HubRegistry", "HubAuth", "MQTTBroker", "HubTwins", "HubMessaging", "HubDevices", "HubEventLog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -104,6 +104,9 @@ public final class EventLog: TelemetrySink, Sendable {
         for partition in partitions { partition.close() }
     }
 
+    /// Whether `close()` has run: readers stop streaming.
+    public var isClosed: Bool { partitions.contains { $0.shared.withLock { $0.closed } } }
+
     /// The running totals of all partitions.
     public var counters: Counters {
         partitions.reduce(Counters()) { $0 + $1.shared.withLock { $0.counters } }

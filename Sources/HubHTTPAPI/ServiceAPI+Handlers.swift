@@ -19,6 +19,10 @@ extension ServiceAPI {
         case .queryDevices:
             return try await queryCall(call)
 
+        // MARK: the events endpoint
+        case .readEvents, .getCheckpoints, .commitCheckpoints, .listConsumerGroups, .putConsumerGroup, .deleteConsumerGroup:
+            return try await eventsCall(call)
+
         // MARK: cloud-to-device
         case .sendCloudToDevice, .purgeCloudToDevice, .receiveFeedback, .completeFeedback, .abandonFeedback:
             return try await cloudToDeviceCall(call)

@@ -50,6 +50,8 @@ public struct ServiceAPI: Sendable {
     let registry: DeviceRegistry
     /// The device protocol (direct methods, twins, cloud-to-device); nil answers its routes with 503.
     let devices: DeviceProtocol?
+    /// The event log's read side (`/events`, `/consumergroups`); nil answers those routes with 503.
+    let events: EventEndpoint?
     let configuration: Configuration
     let authenticator: ServiceAuthenticator
     let throttle: RequestThrottle
@@ -57,9 +59,12 @@ public struct ServiceAPI: Sendable {
     let deviceAPI: DeviceAPI
     let logger: Logger
 
-    public init(registry: DeviceRegistry, devices: DeviceProtocol? = nil, configuration: Configuration, logger: Logger) {
+    public init(
+        registry: DeviceRegistry, devices: DeviceProtocol? = nil, events: EventEndpoint? = nil, configuration: Configuration, logger: Logger
+    ) {
         self.registry = registry
         self.devices = devices
+        self.events = events
         self.configuration = configuration
         self.authenticator = ServiceAuthenticator(
             validator: SASValidator(hostNames: configuration.hostNames),
@@ -108,6 +113,7 @@ public struct ServiceAPI: Sendable {
         _ = try authenticator.authorize(request.headers[.authorization], required: route.rights)
         try throttle.admit()
         var call = APICall(route: route, request: request, parameters: context.parameters)
+        if route == .readEvents, Self.wantsEventStream(request) { return try await eventStream(call) }
         if route.takesBody {
             call.body = try await readJSONBody(request)
         } else if route.takesRawBody {

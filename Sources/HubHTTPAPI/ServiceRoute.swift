@@ -19,6 +19,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     case invokeDeviceMethod, invokeModuleMethod
     case getTwin, updateTwin, replaceTwin, getModuleTwin, updateModuleTwin, replaceModuleTwin, queryDevices
     case sendCloudToDevice, purgeCloudToDevice, receiveFeedback, completeFeedback, abandonFeedback
+    case readEvents, getCheckpoints, commitCheckpoints, listConsumerGroups, putConsumerGroup, deleteConsumerGroup
 
     /// Method, path pattern (`{name}` captures one segment) and required rights, in one place.
     public var definition: (method: HTTPRequest.Method, path: String, rights: AccessRights) {
@@ -62,6 +63,12 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         case .receiveFeedback: (.get, "/messages/serviceBound/feedback", .serviceConnect)
         case .completeFeedback: (.delete, "/messages/serviceBound/feedback/{lockToken}", .serviceConnect)
         case .abandonFeedback: (.post, "/messages/serviceBound/feedback/{lockToken}/abandon", .serviceConnect)
+        case .readEvents: (.get, "/events/{consumerGroup}", .serviceConnect)
+        case .getCheckpoints: (.get, "/events/{consumerGroup}/checkpoints", .serviceConnect)
+        case .commitCheckpoints: (.post, "/events/{consumerGroup}/checkpoints", .serviceConnect)
+        case .listConsumerGroups: (.get, "/consumergroups", .serviceConnect)
+        case .putConsumerGroup: (.put, "/consumergroups/{consumerGroup}", .serviceConnect)
+        case .deleteConsumerGroup: (.delete, "/consumergroups/{consumerGroup}", .serviceConnect)
         }
     }
 
@@ -74,7 +81,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         switch self {
         case .putDevice, .bulkDevices, .regenerateDeviceKey, .putModule, .regeneratePolicyKey, .putCertificate, .verifyCertificate,
             .putUser, .invokeDeviceMethod, .invokeModuleMethod, .updateTwin, .replaceTwin, .updateModuleTwin, .replaceModuleTwin,
-            .queryDevices:
+            .queryDevices, .commitCheckpoints:
             true
         default:
             false

@@ -10,7 +10,8 @@ extension MeridianServer {
     /// Binds one listener: the broker's own for MQTT and MQTT over TLS; an `HTTPListener` (the service
     /// REST API and MQTT over WebSockets) started in `tasks` for HTTP and HTTPS. Returns the bound port.
     func bind(
-        _ plan: ListenerPlan, broker: MQTTBroker, registry: DeviceRegistry, devices: DeviceProtocol, tls: NIOSSLContext?,
+        _ plan: ListenerPlan, broker: MQTTBroker, registry: DeviceRegistry, devices: DeviceProtocol, events: EventEndpoint,
+        tls: NIOSSLContext?,
         group: any EventLoopGroup,
         logger: Logger, tasks: inout ThrowingTaskGroup<Void, any Error>
     ) async throws -> Int {
@@ -22,7 +23,7 @@ extension MeridianServer {
             name: plan.name, host: plan.host, port: plan.port, tls: plan.kind.needsTLS ? tls : nil, webSocketPaths: paths)
         settings.ipFilter = configuration.ipFilter
         let listener = HTTPListener(
-            configuration: settings, api: serviceAPI(registry: registry, devices: devices, broker: broker, logger: logger), broker: broker,
+            configuration: settings, api: serviceAPI(registry: registry, devices: devices, events: events, broker: broker, logger: logger), broker: broker,
             eventLoopGroup: group, logger: logger)
         tasks.addTask { try await listener.run() }
         return try await listener.bound().port ?? plan.port
@@ -30,12 +31,12 @@ extension MeridianServer {
 
     /// The service REST API: SAS tokens for the hub's host names, `registry-rate`, and for
     /// `connectedDeviceCount` the broker's count of open MQTT connections (devices and other clients).
-    func serviceAPI(registry: DeviceRegistry, devices: DeviceProtocol, broker: MQTTBroker, logger: Logger) -> ServiceAPI {
+    func serviceAPI(registry: DeviceRegistry, devices: DeviceProtocol, events: EventEndpoint, broker: MQTTBroker, logger: Logger) -> ServiceAPI {
         var settings = ServiceAPI.Configuration(hostNames: configuration.hostNames)
         settings.registryRatePerMinute = configuration.registryRate
         settings.deviceRatePerMinute = configuration.deviceRate
         settings.connectedDeviceCount = { broker.statistics.snapshot().connectionsOpen }
         settings.metrics = { HubMetrics.exposition() }
-        return ServiceAPI(registry: registry, devices: devices, configuration: settings, logger: logger)
+        return ServiceAPI(registry: registry, devices: devices, events: events, configuration: settings, logger: logger)
     }
 }

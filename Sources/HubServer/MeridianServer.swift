@@ -66,7 +66,8 @@ public struct MeridianServer: Service {
         let database = try openDatabase()
         let persistence = SQLiteBrokerPersistence(database: database)
         let registry = try await openRegistry(database)
-        let eventLog = try openEventLog()
+        let events = try openEventLog()
+        let eventLog = events.log
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.effectiveEventLoopThreads)
         var broker: MQTTBroker?
         // The registry's connection-state writer runs beside the hub and is stopped before the database.
@@ -90,7 +91,7 @@ public struct MeridianServer: Service {
                         let port: Int
                         do {
                             port = try await bind(
-                                plan, broker: newBroker, registry: registry, devices: devices, tls: tls, group: eventLoopGroup, logger: logger,
+                                plan, broker: newBroker, registry: registry, devices: devices, events: events, tls: tls, group: eventLoopGroup, logger: logger,
                                 tasks: &httpListeners)
                         } catch {
                             throw HubServerError.cannotListen(error, listener: plan)
@@ -240,13 +241,20 @@ public struct MeridianServer: Service {
 
     /// The event log (the built-in events endpoint) in `<data-dir>/events`, recovered, with the hub's
     /// durability mode. Accepted device messages are acknowledged only once it has them.
-    func openEventLog() throws(HubServerError) -> EventLog {
+    func openEventLog() throws(HubServerError) -> EventEndpoint {
         var settings = EventLog.Configuration()
         settings.durability = configuration.durability
+        let log: EventLog
         do {
-            return try EventLog(directory: configuration.dataDirectory + "/events", configuration: settings, logger: logger)
+            log = try EventLog(directory: configuration.dataDirectory + "/events", configuration: settings, logger: logger)
         } catch {
             throw HubServerError(.storage, "cannot open the event log: \(error)")
+        }
+        do {
+            return EventEndpoint(log: log, groups: try ConsumerGroups(log: log))
+        } catch {
+            log.close()
+            throw HubServerError(.storage, "cannot open the event log's consumer groups: \(error)")
         }
     }
 

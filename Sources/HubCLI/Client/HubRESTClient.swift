@@ -115,3 +115,26 @@ public struct ClientError: Error, CustomStringConvertible {
         return ClientError(status: status, code: name, message: message)
     }
 }
+
+extension HubRESTClient {
+    /// Opens a Server-Sent Events stream (`GET path`, `Accept: text/event-stream`) and returns its body
+    /// as it arrives; throws `ClientError` when the hub answers with an error instead.
+    func eventStream(_ path: String) async throws -> HTTPClientResponse.Body {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.headers.add(name: "Authorization", value: token())
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        let response: HTTPClientResponse
+        do {
+            // The stream lasts until the reader stops; the hub's keepalives every 15 s keep reads alive.
+            response = try await http.execute(request, timeout: .hours(24 * 365))
+        } catch {
+            throw ClientError(status: 0, code: "ConnectionFailed", message: "cannot reach \(baseURL): \(error)")
+        }
+        let status = Int(response.status.code)
+        guard status == 200 else {
+            let bytes = try await response.body.collect(upTo: 1024 * 1024)
+            throw ClientError.from(status: status, headers: response.headers, body: Data(bytes.readableBytesView))
+        }
+        return response.body
+    }
+}
