@@ -28,6 +28,11 @@ extension EventLog {
         /// Delete the oldest segments while the log holds more than this many bytes (nil: no limit).
         public var retentionBytes: Int64?
 
+        /// Called on the writer thread after every committed batch with the batch's commit latency
+        /// (enqueue of its first append → durable) and its record count: HubServer feeds the
+        /// `meridian_eventlog_commit_latency_seconds` histogram from it. Must be cheap.
+        public var commitObserver: (@Sendable (_ latency: Duration, _ records: Int) -> Void)?
+
         public init() {}
 
         /// The longest `retentionAge` accepted.

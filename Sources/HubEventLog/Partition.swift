@@ -354,6 +354,7 @@ final class Partition: @unchecked Sendable {
             return state.waiters.values
         }
         for waiter in waiters { waiter.resume() }
+        configuration.commitObserver?(latency, Int(accepted))
         var nextRejected = 0
         for (i, pending) in batch.enumerated() {
             if nextRejected < rejected.count && rejected[nextRejected] == i {

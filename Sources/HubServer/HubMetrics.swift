@@ -21,6 +21,11 @@ enum HubMetrics {
         guard first else { return }
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.nameAndLabelSanitizer = { name, labels in (sanitize(name), labels.map { (sanitize($0.0), $0.1) }) }
+        // Group commits take milliseconds: finer buckets than the default's 5 ms floor.
+        factory.durationHistogramBuckets[sanitize(EventLogMetricsExporter.commitLatencyLabel)] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
         MetricsSystem.bootstrap(factory)
     }
 

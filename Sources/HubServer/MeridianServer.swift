@@ -74,7 +74,7 @@ public struct MeridianServer: Service {
         try await withThrowingTaskGroup(of: Void.self) { background in
             background.addTask { try await registry.connectionStateFlusher.run() }
             background.addTask { await eventLog.runRetention(every: .seconds(60), clock: ContinuousClock()) }
-            background.addTask { await EventLogMetricsExporter.run(eventLog) }
+            background.addTask { await EventLogMetricsExporter.run(eventLog, groups: events.groups) }
             do {
                 let twins = TwinService(store: SQLiteTwinStore(database: database), logger: logger)
                 let cloudToDevice = try await CloudToDeviceService(store: SQLiteCloudToDeviceStore(database: database), logger: logger)
@@ -244,6 +244,7 @@ public struct MeridianServer: Service {
     func openEventLog() throws(HubServerError) -> EventEndpoint {
         var settings = EventLog.Configuration()
         settings.durability = configuration.durability
+        settings.commitObserver = EventLogMetricsExporter.commitObserver()
         let log: EventLog
         do {
             log = try EventLog(directory: configuration.dataDirectory + "/events", configuration: settings, logger: logger)
