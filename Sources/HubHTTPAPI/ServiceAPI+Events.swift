@@ -31,33 +31,16 @@ public struct EventEndpoint: Sendable {
 ///   of at most `limit` (1…1000, default 100) events, for polling readers.
 /// Without `from`, each partition starts at the group's checkpoint, or at the earliest retained event.
 extension ServiceAPI {
-    static let eventBatchSize = 100
     static let keepAliveInterval: Duration = .seconds(15)
 
     func eventsCall(_ call: APICall) async throws(APIError) -> APIResult {
         let endpoint = try eventEndpoint
         switch call.route {
         case .getCheckpoints:
-            return .ok(try checkpointsJSON(endpoint, group: try consumerGroup(call, endpoint)))
+            return .ok(try Self.checkpointsJSON(endpoint, group: try consumerGroup(call, endpoint)))
         case .commitCheckpoints:
             let group = try consumerGroup(call, endpoint)
-            let reader = try JSONReader(try call.jsonBody)
-            try reader.allowOnly(["checkpoints"])
-            guard let items = try reader.array("checkpoints") else { throw APIError(.argumentNull, "checkpoints is required") }
-            for item in items {
-                let entry = try JSONReader(item, path: "checkpoints[]")
-                try entry.allowOnly(["partition", "offset"])
-                guard let partition = try entry.int("partition"), let offset = try entry.int("offset") else {
-                    throw APIError(.argumentNull, "each checkpoint needs partition and offset (the last event processed)")
-                }
-                guard (0..<endpoint.log.partitionCount).contains(partition), offset >= -1 else {
-                    throw .invalid("checkpoint partition or offset out of range")
-                }
-                try eventLogCall { () throws(EventLogError) in
-                    try endpoint.groups.checkpoint(group: group, partition: partition, nextOffset: Int64(offset) + 1)
-                }
-            }
-            return .ok(try checkpointsJSON(endpoint, group: group))
+            return .ok(try Self.commitCheckpoints(try call.jsonBody, group: group, endpoint))
         case .listConsumerGroups:
             return .ok(.array(endpoint.groups.names.map(JSONValue.string)))
         case .putConsumerGroup:
@@ -86,44 +69,35 @@ extension ServiceAPI {
         headers[.cacheControl] = "no-store"
         let body = ResponseBody { writer in
             // A graceful shutdown ends the stream (the reader reconnects with Last-Event-ID elsewhere).
-            var positions = request.positions
+            var cursor = EventCursor(request, endpoint: endpoint)
             let stop = StreamStop()
             await withGracefulShutdownHandler {
-                var committed = positions
-                var lastCommit = ContinuousClock.now
-                while !Task.isCancelled && !stop.requested && !endpoint.log.isClosed {
+                while !cursor.shouldEnd(stop) {
                     var buffer = ByteBuffer()
-                    for partition in positions.keys.sorted() {
-                        guard let result = try? endpoint.log.read(partition: partition, from: positions[partition]!, limit: Self.eventBatchSize)
-                        else { continue }
-                        if let skipped = result.skipped {
+                    for item in cursor.readRound() {
+                        switch item {
+                        case .skipped(let partition, let skipped):
                             buffer.writeString("event: skipped\ndata: ")
                             buffer.writeBytes(JSONWriter.bytes(Self.skippedJSON(partition, skipped)))
                             buffer.writeString("\n\n")
-                        }
-                        for event in result.events {
-                            positions[partition] = event.offset + 1
+                        case .event(let partition, let event, let positions):
                             buffer.writeString("id: \(Self.eventID(positions))\ndata: ")
                             buffer.writeBytes(event.json(partition: partition))
                             buffer.writeString("\n\n")
                         }
-                        positions[partition] = result.nextOffset
                     }
                     do {
                         if buffer.readableBytes > 0 {
                             try await writer.write(buffer)
-                        } else if !(await stop.wait(endpoint.log, positions, timeout: Self.keepAliveInterval)) {
+                        } else if !(await cursor.waitForEvents(stop, timeout: Self.keepAliveInterval)) {
                             try await writer.write(ByteBuffer(string: ": keepalive\n\n"))
                         }
                     } catch {
                         break  // the reader went away
                     }
-                    if request.autoCheckpoint, ContinuousClock.now - lastCommit >= .seconds(1) {
-                        Self.commit(positions, since: &committed, group: request.group, endpoint)
-                        lastCommit = .now
-                    }
+                    cursor.commitIfDue()
                 }
-                if request.autoCheckpoint { Self.commit(positions, since: &committed, group: request.group, endpoint) }
+                cursor.commitIfDue(force: true)
             } onGracefulShutdown: {
                 stop.request()
             }
@@ -135,12 +109,6 @@ extension ServiceAPI {
     /// Whether the request asks for Server-Sent Events.
     static func wantsEventStream(_ request: Request) -> Bool {
         request.headers[.accept]?.lowercased().contains("text/event-stream") ?? false
-    }
-
-    private static func commit(_ positions: [Int: Int64], since committed: inout [Int: Int64], group: String, _ endpoint: EventEndpoint) {
-        for (partition, next) in positions where committed[partition] != next {
-            if (try? endpoint.groups.checkpoint(group: group, partition: partition, nextOffset: next)) != nil { committed[partition] = next }
-        }
     }
 
     /// `0:42,1:17`: the next offset of every partition read, as an SSE id and `Last-Event-ID`.
@@ -174,10 +142,32 @@ extension ServiceAPI {
         return .object(JSONObject(["events": .array(events), "positions": .array(positionItems), "skipped": .array(skippedItems)]))
     }
 
-    private func checkpointsJSON(_ endpoint: EventEndpoint, group: String) throws(APIError) -> JSONValue {
+    /// Commits `{"checkpoints": [{"partition", "offset"}]}` (offset = the last event processed) and
+    /// answers the group's checkpoints, as `POST /events/{group}/checkpoints` and the WebSocket command do.
+    static func commitCheckpoints(_ json: JSONValue, group: String, _ endpoint: EventEndpoint) throws(APIError) -> JSONValue {
+        let reader = try JSONReader(json)
+        try reader.allowOnly(["checkpoints"])
+        guard let items = try reader.array("checkpoints") else { throw APIError(.argumentNull, "checkpoints is required") }
+        for item in items {
+            let entry = try JSONReader(item, path: "checkpoints[]")
+            try entry.allowOnly(["partition", "offset"])
+            guard let partition = try entry.int("partition"), let offset = try entry.int("offset") else {
+                throw APIError(.argumentNull, "each checkpoint needs partition and offset (the last event processed)")
+            }
+            guard (0..<endpoint.log.partitionCount).contains(partition), offset >= -1 else {
+                throw .invalid("checkpoint partition or offset out of range")
+            }
+            try eventLogCallStatic { () throws(EventLogError) in
+                try endpoint.groups.checkpoint(group: group, partition: partition, nextOffset: Int64(offset) + 1)
+            }
+        }
+        return try checkpointsJSON(endpoint, group: group)
+    }
+
+    static func checkpointsJSON(_ endpoint: EventEndpoint, group: String) throws(APIError) -> JSONValue {
         var items: [JSONValue] = []
         for partition in 0..<endpoint.log.partitionCount {
-            let (checkpoint, bounds) = try eventLogCall { () throws(EventLogError) in
+            let (checkpoint, bounds) = try eventLogCallStatic { () throws(EventLogError) in
                 (try endpoint.groups.checkpoint(group: group, partition: partition), try endpoint.log.bounds(partition: partition))
             }
             let position = max(checkpoint ?? bounds.earliest, bounds.earliest)
@@ -192,7 +182,7 @@ extension ServiceAPI {
         return .object(JSONObject(["consumerGroup": .string(group), "partitions": .array(items)]))
     }
 
-    private var eventEndpoint: EventEndpoint {
+    var eventEndpoint: EventEndpoint {
         get throws(APIError) {
             guard let events else { throw APIError(.serviceUnavailable, "the event log is not available") }
             return events
@@ -200,7 +190,11 @@ extension ServiceAPI {
     }
 
     private func consumerGroup(_ call: APICall, _ endpoint: EventEndpoint) throws(APIError) -> String {
-        let name = try call.capture("consumerGroup")
+        try Self.existingGroup(try call.capture("consumerGroup"), endpoint)
+    }
+
+    /// `name`, if the consumer group exists (404 otherwise).
+    static func existingGroup(_ name: String, _ endpoint: EventEndpoint) throws(APIError) -> String {
         guard endpoint.groups.names.contains(name) else { throw APIError(.notFound, "no consumer group \(ConsumerGroups.isValid(name) ? name : "with that name")") }
         return name
     }
@@ -212,7 +206,7 @@ extension ServiceAPI {
 }
 
 /// What a `GET /events/{group}` asks for: where each partition starts, and how to read.
-struct EventReadRequest {
+struct EventReadRequest: Sendable {
     var group: String
     /// Partition → next offset to read.
     var positions: [Int: Int64]
@@ -220,25 +214,33 @@ struct EventReadRequest {
     var autoCheckpoint: Bool
 
     init(_ call: APICall, endpoint: EventEndpoint, group: String) throws(APIError) {
+        try self.init(
+            query: { call.query($0) }, lastEventID: call.request.headers[HTTPField.Name("Last-Event-ID")!], endpoint: endpoint, group: group)
+    }
+
+    /// - Parameters:
+    ///   - query: a query parameter, percent-decoded.
+    ///   - lastEventID: an SSE `Last-Event-ID` (`0:42,1:17`), which overrides the start of the partitions it names.
+    init(query: (String) -> String?, lastEventID: String?, endpoint: EventEndpoint, group: String) throws(APIError) {
         self.group = group
         let count = endpoint.log.partitionCount
         var partitions = Array(0..<count)
-        if let text = call.query("partition") {
+        if let text = query("partition") {
             guard let p = Int(text), (0..<count).contains(p) else { throw .invalid("partition must be 0…\(count - 1)") }
             partitions = [p]
         }
         limit = 100
-        if let text = call.query("limit") {
+        if let text = query("limit") {
             guard let n = Int(text), (1...1000).contains(n) else { throw .invalid("limit must be 1…1000") }
             limit = n
         }
-        switch call.query("checkpoint") {
+        switch query("checkpoint") {
         case nil, "manual": autoCheckpoint = false
         case "auto": autoCheckpoint = true
         default: throw .invalid("checkpoint must be auto or manual")
         }
         let start: EventLog.StartPosition?
-        switch call.query("from") {
+        switch query("from") {
         case nil, "checkpoint": start = nil
         case "earliest": start = .earliest
         case "latest": start = .latest
@@ -259,7 +261,7 @@ struct EventReadRequest {
             }
         }
         // An EventSource reconnecting resumes where its last event left every partition.
-        if let last = call.request.headers[HTTPField.Name("Last-Event-ID")!] {
+        if let last = lastEventID {
             for item in last.split(separator: ",") {
                 let pair = item.split(separator: ":")
                 if pair.count == 2, let p = Int(pair[0]), let o = Int64(pair[1]), positions[p] != nil, o >= 0 { positions[p] = o }

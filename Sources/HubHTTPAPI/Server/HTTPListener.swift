@@ -58,17 +58,18 @@ public final class HTTPListener: Service, Sendable {
     ///   - router: what HTTP requests are answered with (`ServiceAPI.makeRouter`).
     ///   - broker: takes over upgraded MQTT-over-WebSocket connections.
     ///   - logger: Hummingbird's own chatter is kept at `notice` and above.
+    ///   - eventSockets: the API whose events endpoint WebSocket upgrades of `/events/{group}` read.
     public init(
-        configuration: Configuration, router: Router<APIRequestContext>, broker: MQTTBroker, eventLoopGroup: any EventLoopGroup,
-        logger: Logger
+        configuration: Configuration, router: Router<APIRequestContext>, broker: MQTTBroker, eventSockets: ServiceAPI? = nil,
+        eventLoopGroup: any EventLoopGroup, logger: Logger
     ) {
         self.configuration = configuration
         let (events, sink) = AsyncStream<Result<SocketAddress, any Error>>.makeStream()
         self.events = events
         self.eventSink = sink
         self.application = Self.makeApplication(
-            configuration: configuration, router: router, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger,
-            onBound: { sink.yield(.success($0)) })
+            configuration: configuration, router: router, broker: broker, eventSockets: eventSockets, eventLoopGroup: eventLoopGroup,
+            logger: logger, onBound: { sink.yield(.success($0)) })
     }
 
     /// A listener serving `api` (or, without one, only MQTT over WebSockets, with JSON 404s elsewhere).
@@ -78,20 +79,20 @@ public final class HTTPListener: Service, Sendable {
         let router =
             api?.makeRouter(webSocketPaths: configuration.webSocketPaths)
             ?? ServiceAPI.makeEmptyRouter(webSocketPaths: configuration.webSocketPaths, logger: logger)
-        self.init(configuration: configuration, router: router, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger)
+        self.init(configuration: configuration, router: router, broker: broker, eventSockets: api, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 
     /// The Hummingbird application of a listener (tests run it with HummingbirdTesting's `.live`).
     static func makeApplication(
-        configuration: Configuration, router: Router<APIRequestContext>, broker: MQTTBroker, eventLoopGroup: any EventLoopGroup,
-        logger: Logger, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+        configuration: Configuration, router: Router<APIRequestContext>, broker: MQTTBroker, eventSockets: ServiceAPI? = nil,
+        eventLoopGroup: any EventLoopGroup, logger: Logger, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) -> Application<RouterResponder<APIRequestContext>> {
         var quiet = logger
         if quiet.logLevel < .notice { quiet.logLevel = .notice }
         return Application(
             router: router,
             server: HTTPServerBuilder { responder in
-                HTTPServerChannel(responder: responder, configuration: configuration, broker: broker)
+                HTTPServerChannel(responder: responder, configuration: configuration, broker: broker, eventSockets: eventSockets)
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), backlog: configuration.backlog, reuseAddress: true),

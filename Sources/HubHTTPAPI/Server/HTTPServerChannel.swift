@@ -22,7 +22,8 @@ import NIOWebSocket
 ///    authenticate over `wss://` too;
 /// 4. NIO's typed HTTP upgrade: a WebSocket upgrade on one of `webSocketPaths` (query ignored) that
 ///    offers `mqtt`/`mqttv3.1` or no subprotocol becomes a broker connection
-///    (`MQTTBroker.configureWebSocketConnection`), which then owns the channel; any other first request
+///    (`MQTTBroker.configureWebSocketConnection`), which then owns the channel; an upgrade on
+///    `/events/{consumerGroup}` is checked like the REST call and becomes an `EventSocketSession`; any other first request
 ///    goes to Hummingbird's responder, behind `RequestGuardHandler` and Hummingbird's idle handler. An
 ///    upgrade we refuse (wrong path, foreign subprotocol) is answered 400 and closed.
 struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
@@ -30,8 +31,11 @@ struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
     enum Upgrade: Sendable {
         /// The broker owns the channel.
         case mqtt
+        /// A WebSocket reader of the event log (`GET /events/{group}`).
+        case events(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, EventSocketSession)
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        case refusedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// An upgrade we refuse, with the error to answer (nil: wrong path or subprotocol).
+        case refusedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, APIError?)
     }
 
     struct Value: ServerChildChannelValue {
@@ -42,6 +46,8 @@ struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let configuration: HTTPListener.Configuration
     let broker: MQTTBroker
+    /// Accepts WebSocket upgrades of `/events/{group}`; nil leaves them to the refusal.
+    let eventSockets: ServiceAPI?
 
     /// WebSocket frames may carry the broker's largest packet plus framing slack.
     var maximumFrameSize: Int { broker.configuration.maximumPacketSize + 1024 }
@@ -72,18 +78,32 @@ struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
             let parseErrors = HTTPParseErrorHandler()
             let parseErrorHandler = NIOLoopBound(parseErrors, eventLoop: channel.eventLoop)
             let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            let eventSession = NIOLoopBoundBox<EventSocketSession?>(nil, eventLoop: channel.eventLoop)
+            let eventRefusal = NIOLoopBoundBox<APIError?>(nil, eventLoop: channel.eventLoop)
             let paths = configuration.webSocketPaths
             let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                 maxFrameSize: maximumFrameSize,
                 enableAutomaticErrorHandling: true,
-                shouldUpgrade: { channel, head in
+                shouldUpgrade: { [eventSockets] channel, head in
                     upgradeAttempted.value = true
+                    if let api = eventSockets, let group = EventSocketSession.consumerGroup(inPath: Self.rawPath(head.uri)) {
+                        do throws(APIError) {
+                            eventSession.value = try api.openEventSocket(group: group, head: head)
+                            return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                        } catch {
+                            eventRefusal.value = error
+                            return channel.eventLoop.makeSucceededFuture(nil)
+                        }
+                    }
                     return channel.eventLoop.makeSucceededFuture(Self.negotiate(head, paths: paths))
                 },
                 upgradePipelineHandler: { [broker, configuration] channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         firstRequestDeadline.value.cancel()
                         channel.pipeline.syncOperations.removeHandler(parseErrorHandler.value, promise: nil)
+                        if let session = eventSession.value {
+                            return Upgrade.events(try EventSocketSession.configure(channel), session)
+                        }
                         try broker.configureWebSocketConnection(
                             channel, listenerName: configuration.name, clientCertificates: clientCertificates)
                         return Upgrade.mqtt
@@ -100,7 +120,7 @@ struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
                         try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout, logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        return upgradeAttempted.value ? .refusedUpgrade(http) : .http(http)
+                        return upgradeAttempted.value ? .refusedUpgrade(http, eventRefusal.value) : .http(http)
                     }
                 })
             var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgradeConfiguration)
@@ -123,21 +143,25 @@ struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
                 // The broker's handler owns the channel; this task only lives as long as it does, so
                 // Hummingbird's graceful shutdown waits for the broker to close it.
                 try? await value.channel.closeFuture.get()
+            case .events(let socket, let session):
+                await session.run(socket)
             case .http(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
-            case .refusedUpgrade(let http):
-                await refuseUpgrade(http)
+            case .refusedUpgrade(let http, let error):
+                await refuseUpgrade(http, error)
             }
         } catch {
             logger.trace("connection ended before its first request was routed: \(type(of: error))")
         }
     }
 
-    /// 400 in Azure's error shape, then close.
-    private func refuseUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>) async {
-        let error = APIError(
-            .argumentInvalid,
-            "WebSocket upgrades are served on \(configuration.webSocketPaths.joined(separator: ", ")) with subprotocol mqtt")
+    /// The refusal in Azure's error shape (400 for a wrong path or subprotocol), then close.
+    private func refuseUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ refusal: APIError?) async {
+        let error =
+            refusal
+            ?? APIError(
+                .argumentInvalid,
+                "WebSocket upgrades are served on \(configuration.webSocketPaths.joined(separator: ", ")) with subprotocol mqtt, and on /events/{consumerGroup}")
         var (head, body) = APIErrorMiddleware.parts(for: error, trackingID: APIErrorMiddleware.trackingID(), closeConnection: true)
         head.headerFields[.contentLength] = String(body.count)
         try? await http.executeThenClose { _, outbound in
@@ -147,7 +171,7 @@ struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     /// The answer to an upgrade request: headers to send (with the chosen subprotocol), or nil to refuse.
     static func negotiate(_ head: HTTPRequestHead, paths: [String]) -> HTTPHeaders? {
-        let rawPath = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.uri
+        let rawPath = rawPath(head.uri)
         let path = PercentEncoding.decode(rawPath.utf8) ?? rawPath
         guard paths.contains(path), let chosen = MQTTBroker.webSocketSubprotocol(offered: head.headers["Sec-WebSocket-Protocol"]) else {
             return nil
@@ -155,6 +179,13 @@ struct HTTPServerChannel: ServerChildChannel, HTTPChannelHandler {
         var headers = HTTPHeaders()
         if !chosen.isEmpty { headers.add(name: "Sec-WebSocket-Protocol", value: chosen) }
         return headers
+    }
+}
+
+extension HTTPServerChannel {
+    /// The path of a request target, query removed, not decoded.
+    static func rawPath(_ uri: String) -> String {
+        uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
     }
 }
 
