@@ -19,7 +19,7 @@
 #   profile        meridian over TLS, flat out, PROFILE_SECONDS long, with `perf record` on hub and generator
 #                  (not in the table; its top symbols go to "where the time goes")
 #
-# Environment: DURATION (60) WARMUP (5) DEVICES (100) PAYLOAD (200) INFLIGHT (100) THREADS (generator event
+# Environment: PERF_RECORD_ARGS (extra `perf record` options of the profile run, e.g. "--call-graph fp") DURATION (60) WARMUP (5) DEVICES (100) PAYLOAD (200) INFLIGHT (100) THREADS (generator event
 # loops, 1) GOAL_RATE (100000) GOAL_P99_MS (20) PROFILE_SECONDS (20) HUB_THREADS (hub --event-loop-threads, 0 =
 # one per core) BENCH_OUT (bench/out/eventlog-ingest) RESULTS_MD (bench/RESULTS.md) UPDATE_RESULTS (1; 0 = leave
 # RESULTS.md alone) FRESH (1; 0 keeps the earlier runs in BENCH_OUT and replaces only those in RUNS, e.g. to
@@ -161,7 +161,7 @@ hub_run() {
         local wrapper=$! gen
         sleep $((WARMUP + 3))
         gen="$(pgrep -P "$wrapper" | head -1)"  # the bench process under timeout
-        perf record -F 499 -p "$HUB_PID${gen:+,$gen}" -o "$SCRATCH/perf.data" -- sleep $((duration / 2)) > /dev/null 2>&1 \
+        perf record -F 499 ${PERF_RECORD_ARGS:-} -p "$HUB_PID${gen:+,$gen}" -o "$SCRATCH/perf.data" -- sleep $((duration / 2)) > /dev/null 2>&1 \
             || echo "perf record failed" >&2
         wait "$wrapper" || rc=$?
         perf_reports "$SCRATCH/perf.data" "$HUB_PID" "$gen"

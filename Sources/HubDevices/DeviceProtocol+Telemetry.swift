@@ -39,8 +39,12 @@ extension DeviceProtocol {
             case .failure(let error): stored.fail(error)
             }
         }
-        let routed = Self.routedTelemetry(message, telemetry: telemetry, identity: connection.identity)
-        return .accept(route: routed, acknowledgeWhen: message.qos == .atMostOnce ? nil : stored.futureResult)
+        // The watchers' copy gets its user properties only when a subscription matches it.
+        let stamped = telemetry
+        return .accept(
+            route: Self.routedTelemetry(message, identity: connection.identity),
+            acknowledgeWhen: message.qos == .atMostOnce ? nil : stored.futureResult,
+            decorate: { Self.annotate(&$0, with: stamped) })
     }
 
     // MARK: shared by MQTT and HTTPS
@@ -74,13 +78,23 @@ extension DeviceProtocol {
     /// The copy of `published` routed to topic watchers: not retained, published by the identity (for
     /// No Local), with the stamped message's properties as MQTT 5 user properties and its content type.
     static func routedTelemetry(_ published: ApplicationMessage, telemetry: DeviceMessage, identity: IdentityID) -> ApplicationMessage {
+        var routed = routedTelemetry(published, identity: identity)
+        annotate(&routed, with: telemetry)
+        return routed
+    }
+
+    /// `routedTelemetry` without the properties (`annotate` adds them).
+    static func routedTelemetry(_ published: ApplicationMessage, identity: IdentityID) -> ApplicationMessage {
         var routed = published
         routed.retain = false
         routed.originClientID = identity.description
-        // MQTT 5 watchers see the properties, stamps included, as user properties.
+        return routed
+    }
+
+    /// MQTT 5 watchers see the properties, stamps included, as user properties, and the content type.
+    static func annotate(_ routed: inout ApplicationMessage, with telemetry: DeviceMessage) {
         routed.properties.userProperties = telemetry.annotations
         if let contentType = telemetry.contentType { routed.properties.contentType = contentType }
-        return routed
     }
 
     /// Counts and logs a refused message: the reason only, never properties or payload.

@@ -5,41 +5,44 @@
 /// C target; SSE4.2's `crc32` instruction would be faster still but is not reachable without one.
 /// Check value: `CRC32C.checksum("123456789".utf8) == 0xE306_9283`.
 public enum CRC32C {
-    /// `tables[k][b]`: the CRC of byte `b` followed by `k` zero bytes.
-    private static let tables: [[UInt32]] = {
-        var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
+    /// `table[k * 256 + b]`: the CRC of byte `b` followed by `k` zero bytes. One flat, never-freed
+    /// buffer, so the inner loop indexes raw memory without bounds checks or reference counting.
+    nonisolated(unsafe) private static let table: UnsafePointer<UInt32> = {
+        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * 256)
         for byte in 0..<256 {
             var crc = UInt32(byte)
             for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
-            tables[0][byte] = crc
+            table[byte] = crc
         }
         for byte in 0..<256 {
-            var crc = tables[0][byte]
+            var crc = table[byte]
             for k in 1..<8 {
-                crc = tables[0][Int(crc & 0xFF)] ^ (crc >> 8)
-                tables[k][byte] = crc
+                crc = table[Int(crc & 0xFF)] ^ (crc >> 8)
+                table[k * 256 + byte] = crc
             }
         }
-        return tables
+        return UnsafePointer(table)
     }()
 
     /// The CRC-32C of `bytes`, continuing from `crc` (0 to start).
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         var crc = ~crc
+        guard let base = bytes.baseAddress else { return ~crc }
         let count = bytes.count
+        let t = table
         var i = 0
-        tables.withUnsafeBufferPointer { t in
-            let t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t4 = t[4], t5 = t[5], t6 = t[6], t7 = t[7]
-            while count - i >= 8 {
-                let lo = crc ^ (UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
-                crc = t7[Int(lo & 0xFF)] ^ t6[Int((lo >> 8) & 0xFF)] ^ t5[Int((lo >> 16) & 0xFF)] ^ t4[Int(lo >> 24)]
-                    ^ t3[Int(bytes[i + 4])] ^ t2[Int(bytes[i + 5])] ^ t1[Int(bytes[i + 6])] ^ t0[Int(bytes[i + 7])]
-                i += 8
-            }
-            while i < count {
-                crc = t0[Int((crc ^ UInt32(bytes[i])) & 0xFF)] ^ (crc >> 8)
-                i += 1
-            }
+        while count - i >= 8 {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let lo = crc ^ UInt32(truncatingIfNeeded: word)
+            let hi = UInt32(truncatingIfNeeded: word >> 32)
+            crc = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)] ^ t[5 * 256 + Int((lo >> 16) & 0xFF)]
+                ^ t[4 * 256 + Int(lo >> 24)] ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
+                ^ t[256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
+            i += 8
+        }
+        while i < count {
+            crc = t[Int((crc ^ UInt32(base.load(fromByteOffset: i, as: UInt8.self))) & 0xFF)] ^ (crc >> 8)
+            i += 1
         }
         return ~crc
     }

@@ -42,24 +42,41 @@ public enum RecordCodec {
     @discardableResult
     public static func encode(_ event: LogEvent, into buffer: inout [UInt8]) -> Int {
         let start = buffer.count
-        buffer.append(contentsOf: [magic0, magic1, version, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        // Header: magic, version, flags, then length and CRC filled in below. No temporary arrays on
+        // this path: it runs once per stored message.
+        buffer.append(magic0)
+        buffer.append(magic1)
+        buffer.append(version)
+        buffer.append(0)
+        put32(0, &buffer)
+        put32(0, &buffer)
         let m = event.message
         put(event.offset, &buffer)
         put(event.sequenceNumber, &buffer)
         put(event.enqueuedTime.rawValue, &buffer)
         putString(event.partitionKey, &buffer)
-        for value in [m.messageID, m.correlationID, m.userID, m.contentType, m.contentEncoding] { putOptional(value, &buffer) }
+        putOptional(m.messageID, &buffer)
+        putOptional(m.correlationID, &buffer)
+        putOptional(m.userID, &buffer)
+        putOptional(m.contentType, &buffer)
+        putOptional(m.contentEncoding, &buffer)
         if let expiry = m.absoluteExpiryTime {
             buffer.append(1)
             put(expiry.rawValue, &buffer)
         } else {
             buffer.append(0)
         }
-        for value in [m.to, m.outputName, m.interfaceID, m.component, m.creationTimeUTC, m.ack?.rawValue,
-                      m.connectionDeviceID?.rawValue, m.connectionModuleID?.rawValue, m.connectionAuthMethod?.rawValue,
-                      m.connectionAuthGenerationID, m.messageSource?.rawValue] {
-            putOptional(value, &buffer)
-        }
+        putOptional(m.to, &buffer)
+        putOptional(m.outputName, &buffer)
+        putOptional(m.interfaceID, &buffer)
+        putOptional(m.component, &buffer)
+        putOptional(m.creationTimeUTC, &buffer)
+        putOptional(m.ack?.rawValue, &buffer)
+        putOptional(m.connectionDeviceID?.rawValue, &buffer)
+        putOptional(m.connectionModuleID?.rawValue, &buffer)
+        putOptional(m.connectionAuthMethod?.rawValue, &buffer)
+        putOptional(m.connectionAuthGenerationID, &buffer)
+        putOptional(m.messageSource?.rawValue, &buffer)
         buffer.append(m.mqttRetain ? 1 : 0)
         put32(UInt32(truncatingIfNeeded: m.applicationProperties.count), &buffer)
         for property in m.applicationProperties {
@@ -87,8 +104,11 @@ public enum RecordCodec {
     }
 
     private static func putString(_ value: String, _ buffer: inout [UInt8]) {
-        put32(UInt32(truncatingIfNeeded: value.utf8.count), &buffer)
-        buffer.append(contentsOf: value.utf8)
+        var value = value
+        value.withUTF8 { bytes in
+            put32(UInt32(truncatingIfNeeded: bytes.count), &buffer)
+            buffer.append(contentsOf: bytes)
+        }
     }
 
     private static func putOptional(_ value: String?, _ buffer: inout [UInt8]) {

@@ -324,13 +324,22 @@ final class BrokerCore: Sendable {
     /// Delivers `message` to every matching subscription and stores it if retained.
     /// Returns true when a subscriber's queue is over its high-water mark and `publisher` (registered as
     /// a waiter) should stop reading until woken.
-    func route(_ message: ApplicationMessage, publisher: ConnectionHandle?) -> Bool {
+    func route(
+        _ message: ApplicationMessage, publisher: ConnectionHandle?, decorate: ((inout ApplicationMessage) -> Void)? = nil
+    ) -> Bool {
         var matches: [SubscriptionMatch] = []
         tree.withLock { $0.match(message.topic, into: &matches, isOnline: { $0.online.load(ordering: .relaxed) }) }
+        var message = message
+        var decorate = decorate
+        func finish() {
+            decorate?(&message)
+            decorate = nil
+        }
         var pause = false
         var dropped = 0
         for m in matches {
             if m.noLocal, let origin = message.originClientID, origin.bytesEqual(m.session.clientID) { continue }  // [MQTT-3.8.3-3]
+            finish()
             let out = OutboundMessage(
                 message: message, qos: min(message.qos, m.qos), retain: m.retainAsPublished && message.retain,
                 subscriptionIdentifiers: m.identifiers)
@@ -340,7 +349,10 @@ final class BrokerCore: Sendable {
             outcome.schedule?.scheduleDrain()
         }
         if dropped > 0 { statistics.messagesDropped.wrappingAdd(dropped, ordering: .relaxed) }
-        if message.retain { storeRetained(message) }
+        if message.retain {
+            finish()
+            storeRetained(message)
+        }
         return pause
     }
 

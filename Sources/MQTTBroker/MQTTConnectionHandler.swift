@@ -1,3 +1,4 @@
+import DequeModule
 import Logging
 import MQTTCodec
 import NIOCore
@@ -47,9 +48,21 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
     /// Closes the connection when its credential expires (SAS token `se`).
     var credentialExpiry: Scheduled<Void>?
     var acksReceived = false
-    /// The last inbound acknowledgement still waiting for its message to be stored, if any.
-    var pendingAcknowledgements: EventLoopFuture<Void>?
+    /// Inbound acknowledgements not sent yet, in arrival order: the first waits for its message to be
+    /// stored, the others wait for it (they may be ready already).
+    var pendingAcknowledgements = Deque<PendingAcknowledgement>()
+    /// The sequence number of `pendingAcknowledgements.first` (each acknowledgement queued gets the next).
+    var firstPendingAcknowledgement: UInt64 = 0
+    /// A flush of settled acknowledgements is queued on the event loop.
+    var acknowledgementFlushQueued = false
     var drainBatch = Session.DrainBatch()
+
+    /// An inbound PUBACK/PUBREC waiting its turn.
+    struct PendingAcknowledgement {
+        enum State { case waiting, stored, failed }
+        let packet: MQTTPacket
+        var state: State
+    }
 
     /// Messages handed to the socket per drain turn before yielding to other connections.
     static let drainBudget = 512
@@ -312,15 +325,17 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
         }
         var routed: ApplicationMessage? = message
         var acknowledgeWhen: EventLoopFuture<Void>?
+        var decorate: (@Sendable (inout ApplicationMessage) -> Void)?
         if let grant = activeGrant, let interceptor = grant.interceptor, let params {
             let client = PublishingClient(
                 clientID: params.clientID, grant: grant, protocolVersion: params.version, eventLoop: context.eventLoop)
             switch interceptor.intercept(message, from: client) {
             case .route:
                 break
-            case .accept(let replacement, let future):
+            case .accept(let replacement, let future, let decoration):
                 routed = replacement
                 acknowledgeWhen = future
+                decorate = decoration
             case .refuse(let code):
                 perform(machine.interceptorRefused(qos: message.qos, packetID: packetID, code), context: context)
                 return
@@ -329,7 +344,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
                 return
             }
         }
-        if let routed { pauseIfNeeded(core.route(routed, publisher: handle), context: context) }
+        if let routed { pauseIfNeeded(core.route(routed, publisher: handle, decorate: decorate), context: context) }
         acknowledge(message.qos, packetID: packetID, when: acknowledgeWhen, context: context)
     }
 
@@ -348,27 +363,57 @@ final class MQTTConnectionHandler: ChannelInboundHandler {
             outboundGeneration &+= 1
         }
         let packet: MQTTPacket = qos == .exactlyOnce ? .pubRec(MQTTAck(packetID: packetID)) : .pubAck(MQTTAck(packetID: packetID))
-        if future == nil && pendingAcknowledgements == nil {
+        if future == nil && pendingAcknowledgements.isEmpty {
             send(packet, context: context)
             return
         }
+        // One callback per deferred message, no future chains: the queue keeps the order.
+        let sequence = firstPendingAcknowledgement &+ UInt64(pendingAcknowledgements.count)
+        pendingAcknowledgements.append(PendingAcknowledgement(packet: packet, state: future == nil ? .stored : .waiting))
+        guard let future else { return }
         let loop = context.eventLoop
-        let stored = (future ?? loop.makeSucceededVoidFuture()).map { true }.recover { _ in false }
-        let ready = (pendingAcknowledgements ?? loop.makeSucceededVoidFuture()).flatMap { stored }
-        let marker = ready.map { _ in () }
-        pendingAcknowledgements = marker
         let bound = NIOLoopBound(self, eventLoop: loop)
-        ready.whenSuccess { ok in
-            let handler = bound.value
-            if handler.pendingAcknowledgements === marker { handler.pendingAcknowledgements = nil }
-            guard let context = handler.context, !handler.machine.isClosed else { return }
-            guard ok else {
-                handler.core.statistics.acknowledgementsWithheld.wrappingAdd(1, ordering: .relaxed)
-                handler.perform(handler.machine.serverDisconnect(.serverBusy), context: context)
+        let settled: @Sendable (Result<Void, any Error>) -> Void = { result in
+            if case .success = result { bound.value.acknowledgementSettled(sequence, stored: true) } else { bound.value.acknowledgementSettled(sequence, stored: false) }
+        }
+        if future.eventLoop === loop {
+            future.whenComplete(settled)
+        } else {
+            future.hop(to: loop).whenComplete(settled)
+        }
+    }
+
+    /// The store answered for the acknowledgement numbered `sequence`: send every acknowledgement at the
+    /// head of the queue that is ready, in order; a message that was not stored closes the connection.
+    private func acknowledgementSettled(_ sequence: UInt64, stored: Bool) {
+        let index = Int(truncatingIfNeeded: sequence &- firstPendingAcknowledgement)
+        guard index >= 0, index < pendingAcknowledgements.count else { return }
+        pendingAcknowledgements[index].state = stored ? .stored : .failed
+        guard let context, !machine.isClosed else { return }
+        var sent = false
+        while let first = pendingAcknowledgements.first, first.state != .waiting {
+            pendingAcknowledgements.removeFirst()
+            firstPendingAcknowledgement &+= 1
+            guard first.state == .stored else {
+                core.statistics.acknowledgementsWithheld.wrappingAdd(1, ordering: .relaxed)
+                firstPendingAcknowledgement &+= UInt64(pendingAcknowledgements.count)
+                pendingAcknowledgements.removeAll()
+                perform(machine.serverDisconnect(.serverBusy), context: context)
                 return
             }
-            handler.send(packet, context: context)
-            handler.flushOutput(context: context)
+            send(first.packet, context: context)
+            sent = true
+        }
+        guard sent, !acknowledgementFlushQueued else { return }
+        // The store settles a whole batch at once, as one event-loop task per message: flushing after
+        // the tasks already queued sends this connection's share of the batch in one write, not one
+        // TLS record and syscall per PUBACK.
+        acknowledgementFlushQueued = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = bound.value
+            handler.acknowledgementFlushQueued = false
+            if let context = handler.context { handler.flushOutput(context: context) }
         }
     }
 

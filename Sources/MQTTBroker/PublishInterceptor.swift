@@ -34,7 +34,11 @@ public enum PublishDisposition: Sendable {
     /// not stored: no acknowledgement is sent and the connection is closed (5.0: DISCONNECT 0x89 Server
     /// busy), so the client resends it after reconnecting. Acknowledgements stay in the order the
     /// PUBLISH packets arrived. [MQTT-4.6.0-2]
-    case accept(route: ApplicationMessage?, acknowledgeWhen: EventLoopFuture<Void>?)
+    ///
+    /// `decorate`, if given, finishes `route` only when a subscription matches it (for additions that
+    /// cost something to compute, such as user properties); it must not change the topic, RETAIN or
+    /// the origin client id, which matching reads.
+    case accept(route: ApplicationMessage?, acknowledgeWhen: EventLoopFuture<Void>?, decorate: (@Sendable (inout ApplicationMessage) -> Void)? = nil)
     /// Refused like a topic the client has no rights to: 5.0 QoS 1/2 get this reason code in the
     /// acknowledgement, 5.0 QoS 0 a DISCONNECT with it; a 3.1.1 connection is closed.
     case refuse(MQTTReasonCode)
