@@ -14,7 +14,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from brokers import HOST, BrokerProcess
-from test_device_security import OWNER_KEY, cli, sas_token
+from test_device_security import OWNER_KEY, Device, cli, sas_token
 
 pytestmark = pytest.mark.meridian_only
 
@@ -24,7 +24,7 @@ API_VERSION = "2020-03-13"
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     """Like test_device_security's hub, plus the plain MQTT listener for the anonymous watcher."""
-    b = BrokerProcess(tmp_path_factory.mktemp("hub-https"), listeners=("mqtt", "https"),
+    b = BrokerProcess(tmp_path_factory.mktemp("hub-https"), listeners=("mqtt", "mqtts", "https"),
                       extra_args=["--owner-key", OWNER_KEY]).start()
     yield b
     b.stop()
@@ -100,6 +100,30 @@ def test_https_telemetry_reaches_mqtt_watchers(hub):
         assert message.properties.ContentType == "application/json"
     finally:
         watcher.close()
+
+
+def test_mqtt_telemetry_reaches_watchers_with_its_properties(hub):
+    """The MQTT path adds the watchers' user properties only when a subscription matches: they must be there."""
+    cli(hub, "device", "create", "mqtt-dev")
+    device = Device(hub, "mqtt-dev", cli(hub, "device", "sas-token", "mqtt-dev")["sasToken"])
+    assert device.connect() == 0
+    watcher = Watcher(hub)
+    try:
+        info = device.c.publish("devices/mqtt-dev/messages/events/%24.mid=m-2&%24.ct=application%2Fjson&alert=hi%2Fthere",
+                                b'{"battery":81}', qos=1)
+        info.wait_for_publish(10)
+        message = watcher.next()
+        assert message.topic.startswith("devices/mqtt-dev/messages/events/"), message.topic
+        assert message.payload == b'{"battery":81}'
+        props = dict(message.properties.UserProperty)
+        assert props["iothub-connection-device-id"] == "mqtt-dev"
+        assert props["iothub-message-source"] == "Telemetry"
+        assert props["message-id"] == "m-2" and props["alert"] == "hi/there"
+        assert "iothub-enqueuedtime" in props
+        assert message.properties.ContentType == "application/json"
+    finally:
+        watcher.close()
+        device.close()
 
 
 def test_https_device_authentication(hub):
