@@ -1,5 +1,8 @@
 import DequeModule
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HubCore
 import HubMessaging
 import HubStorage
@@ -100,9 +103,25 @@ final class Partition: @unchecked Sendable {
         lastTime = recovered.lastTime
         shared = Mutex(Shared(segments: recovered.segments))
         buffer.reserveCapacity(256 * 1024)
-        let thread = Thread { [self] in self.run() }
-        thread.name = "eventlog-p\(number)"
+        let name = "eventlog-p\(number)"
+        let thread = Thread { [self] in
+            // Foundation does not name the OS thread on Linux; top, perf and the benchmarks read this.
+            Partition.nameCurrentThread(name)
+            self.run()
+        }
+        thread.name = name
         thread.start()
+    }
+
+    /// Names the calling OS thread (Linux: `/proc/thread-self/comm`, at most 15 bytes); best effort.
+    static func nameCurrentThread(_ name: String) {
+        #if os(Linux)
+        let fd = open("/proc/thread-self/comm", O_WRONLY)
+        guard fd >= 0 else { return }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        _ = Glibc.close(fd)
+        #endif
     }
 
     // MARK: appending
