@@ -77,6 +77,19 @@ class Watcher:
         self.c.loop_stop()
 
 
+def stamped_properties(message, device_id, message_id):
+    """A watcher's copy of telemetry carries the hub's stamps and the message's properties as MQTT 5 user
+    properties, and its content type; returns the user properties."""
+    props = dict(message.properties.UserProperty)
+    assert props["iothub-connection-device-id"] == device_id
+    assert props["iothub-message-source"] == "Telemetry"
+    assert json.loads(props["iothub-connection-auth-method"])["type"] == "sas"
+    assert "iothub-enqueuedtime" in props
+    assert props["message-id"] == message_id
+    assert message.properties.ContentType == "application/json"
+    return props
+
+
 def test_https_telemetry_reaches_mqtt_watchers(hub):
     device = cli(hub, "device", "create", "https-dev")
     key = device["authentication"]["symmetricKey"]["primaryKey"]
@@ -90,14 +103,9 @@ def test_https_telemetry_reaches_mqtt_watchers(hub):
         message = watcher.next()
         assert message.topic.startswith("devices/https-dev/messages/events/"), message.topic
         assert message.payload == b'{"t":21.5}'
-        props = dict(message.properties.UserProperty)
-        assert props["iothub-connection-device-id"] == "https-dev"
-        assert props["iothub-message-source"] == "Telemetry"
-        assert json.loads(props["iothub-connection-auth-method"])["type"] == "sas"
-        assert props["message-id"] == "m-1"
+        props = stamped_properties(message, "https-dev", "m-1")
         assert props["temperature"] == "21.5"
         assert props["Alert"] == "true"
-        assert message.properties.ContentType == "application/json"
     finally:
         watcher.close()
 
@@ -115,12 +123,8 @@ def test_mqtt_telemetry_reaches_watchers_with_its_properties(hub):
         message = watcher.next()
         assert message.topic.startswith("devices/mqtt-dev/messages/events/"), message.topic
         assert message.payload == b'{"battery":81}'
-        props = dict(message.properties.UserProperty)
-        assert props["iothub-connection-device-id"] == "mqtt-dev"
-        assert props["iothub-message-source"] == "Telemetry"
-        assert props["message-id"] == "m-2" and props["alert"] == "hi/there"
-        assert "iothub-enqueuedtime" in props
-        assert message.properties.ContentType == "application/json"
+        props = stamped_properties(message, "mqtt-dev", "m-2")
+        assert props["alert"] == "hi/there"
     finally:
         watcher.close()
         device.close()

@@ -5,6 +5,7 @@ TLS on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import signal
 import ssl
 import time
 
@@ -39,6 +40,14 @@ def receive_mine(ws, device_id, count, deadline=10.0):
         if telemetry_of(event, device_id):
             mine.append(event)
     return mine
+
+
+def close_code(ws):
+    """The status code of the hub's close frame (frames before it are skipped)."""
+    frame = ws.recv_frame()
+    while frame.opcode != websocket.ABNF.OPCODE_CLOSE:
+        frame = ws.recv_frame()
+    return int.from_bytes(frame.data[:2], "big")
 
 
 def test_websocket_streams_events_and_commits_checkpoints(hub):
@@ -83,11 +92,7 @@ def test_websocket_streams_events_and_commits_checkpoints(hub):
         assert [e["body"]["n"] for e in receive_mine(ws, "ws-dev", 1)] == [8]
         # Close: the hub answers with the same status code.
         ws.send_close(websocket.STATUS_NORMAL)
-        while True:
-            frame = ws.recv_frame()
-            if frame.opcode == websocket.ABNF.OPCODE_CLOSE:
-                assert int.from_bytes(frame.data[:2], "big") == websocket.STATUS_NORMAL
-                break
+        assert close_code(ws) == websocket.STATUS_NORMAL
     finally:
         ws.shutdown()
     # The checkpoint is durable and visible over REST; a new reader from the checkpoint starts after event 7.
@@ -127,11 +132,7 @@ def test_websocket_binary_frames_are_refused_and_slow_readers_lose_nothing(hub):
         send(hub, "ws-slow", key, [{"n": i, "pad": "x" * 2000} for i in range(300)])
         assert [e["body"]["n"] for e in receive_mine(ws, "ws-slow", 300, deadline=20)] == list(range(300))
         ws.send_binary(b"\x00\x01")
-        while True:
-            frame = ws.recv_frame()
-            if frame.opcode == websocket.ABNF.OPCODE_CLOSE:
-                assert int.from_bytes(frame.data[:2], "big") == websocket.STATUS_UNSUPPORTED_DATA_TYPE
-                break
+        assert close_code(ws) == websocket.STATUS_UNSUPPORTED_DATA_TYPE
     finally:
         ws.shutdown()
 
@@ -140,11 +141,8 @@ def test_websocket_reader_is_closed_going_away_on_shutdown(hub):
     ws = connect(hub, "/events/$Default?from=latest")
     try:
         started = time.monotonic()
-        hub.proc.send_signal(__import__("signal").SIGTERM)
-        frame = ws.recv_frame()
-        while frame.opcode != websocket.ABNF.OPCODE_CLOSE:
-            frame = ws.recv_frame()
-        assert int.from_bytes(frame.data[:2], "big") == websocket.STATUS_GOING_AWAY
+        hub.proc.send_signal(signal.SIGTERM)
+        assert close_code(ws) == websocket.STATUS_GOING_AWAY
         ws.send_close()
         assert hub.stop() == 0
         assert time.monotonic() - started < 8
