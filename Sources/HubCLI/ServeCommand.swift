@@ -42,6 +42,11 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Key.ipFilter.rawValue), help: help(.ipFilter)) var ipFilter: [String] = []
     @Option(name: .customLong(Key.ownerKey.rawValue), help: help(.ownerKey)) var ownerKey: String?
     @Option(name: .customLong(Key.masterKey.rawValue), help: help(.masterKey)) var masterKey: String?
+    @Option(name: .customLong(Key.eventPartitions.rawValue), help: help(.eventPartitions)) var eventPartitions: Int?
+    @Option(name: .customLong(Key.eventRetentionHours.rawValue), help: help(.eventRetentionHours)) var eventRetentionHours: Int?
+    @Option(name: .customLong(Key.eventRetentionBytes.rawValue), help: help(.eventRetentionBytes)) var eventRetentionBytes: Int?
+    @Option(name: .customLong(Key.eventBatchDelayMs.rawValue), help: help(.eventBatchDelayMs)) var eventBatchDelayMs: Int?
+    @Option(name: .customLong(Key.eventBatchRecords.rawValue), help: help(.eventBatchRecords)) var eventBatchRecords: Int?
     @Option(name: .customLong(Key.connectRate.rawValue), help: help(.connectRate)) var connectRate: Int?
     @Option(name: .customLong(Key.registryRate.rawValue), help: help(.registryRate)) var registryRate: Int?
     @Option(name: .customLong(Key.deviceRate.rawValue), help: help(.deviceRate)) var deviceRate: Int?
@@ -105,6 +110,11 @@ public struct ServeCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         add(.ownerKey, ownerKey ?? environment["MERIDIAN_OWNER_KEY"])
         add(.masterKey, masterKey ?? environment["MERIDIAN_MASTER_KEY"])
+        add(.eventPartitions, eventPartitions)
+        add(.eventRetentionHours, eventRetentionHours)
+        add(.eventRetentionBytes, eventRetentionBytes)
+        add(.eventBatchDelayMs, eventBatchDelayMs)
+        add(.eventBatchRecords, eventBatchRecords)
         add(.connectRate, connectRate)
         add(.registryRate, registryRate)
         add(.deviceRate, deviceRate)

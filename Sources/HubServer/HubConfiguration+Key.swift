@@ -25,6 +25,11 @@ extension HubConfiguration {
         case ipFilter = "ip-filter"
         case ownerKey = "owner-key"
         case masterKey = "master-key"
+        case eventPartitions = "event-partitions"
+        case eventRetentionHours = "event-retention-hours"
+        case eventRetentionBytes = "event-retention-bytes"
+        case eventBatchDelayMs = "event-batch-delay-ms"
+        case eventBatchRecords = "event-batch-records"
         // [limits]
         case maxConnections = "max-connections"
         case maxPacketSize = "max-packet-size"
@@ -50,7 +55,8 @@ extension HubConfiguration {
             switch self {
             case .config, .dataDir, .bind, .plainBind, .mqttPort, .mqttsPort, .httpPort, .httpsPort, .tlsCert,
                 .tlsKey, .allowAnonymous, .hostName, .logLevel, .durability, .eventLoopThreads, .hostAliases, .ipFilter,
-                .ownerKey, .masterKey:
+                .ownerKey, .masterKey, .eventPartitions, .eventRetentionHours, .eventRetentionBytes, .eventBatchDelayMs,
+                .eventBatchRecords:
                 false
             default:
                 true
@@ -87,6 +93,16 @@ extension HubConfiguration {
                 return "trace, debug, info, notice, warning, error or critical (default: \(d.logLevel.rawValue))."
             case .durability:
                 return "process (survives kill -9) or power (survives power loss) (default: \(d.durability.rawValue))."
+            case .eventPartitions:
+                return "Event log partitions, 1…32, fixed when the log is created (an existing log keeps its count) (default: \(d.eventPartitions))."
+            case .eventRetentionHours:
+                return "Hours the event log keeps events, 1…168 (default: \(d.eventRetentionHours))."
+            case .eventRetentionBytes:
+                return "Event log size (bytes, all partitions) beyond which the oldest segments go; 0 = no size limit (default: 0)."
+            case .eventBatchDelayMs:
+                return "Longest wait, in ms, to fill an event log group commit, 0…1000 (default: \(d.eventBatchDelayMs))."
+            case .eventBatchRecords:
+                return "Most messages in one event log group commit, 1…65,536 (default: \(d.eventBatchRecords))."
             case .hostAliases:
                 return "More names of the hub, accepted in SAS tokens and put in the development certificate; repeatable (default: none)."
             case .ipFilter:
@@ -143,7 +159,9 @@ extension HubConfiguration {
             case .durability: "mode"
             case .allowAnonymous: "bool"
             case .connectTimeout, .maxSessionExpiry, .maxKeepAlive, .persistenceFlushInterval: "seconds"
-            case .maxPacketSize, .maxQueuedBytes: "bytes"
+            case .maxPacketSize, .maxQueuedBytes, .eventRetentionBytes: "bytes"
+            case .eventRetentionHours: "hours"
+            case .eventBatchDelayMs: "ms"
             case .maximumQoS: "qos"
             default: "n"
             }

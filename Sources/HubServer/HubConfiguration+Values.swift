@@ -69,6 +69,11 @@ extension HubConfiguration {
                 throw ValueProblem("must be 32 bytes in base64")
             }
             masterKey = bytes
+        case .eventPartitions: eventPartitions = try Self.integer(value, in: 1...32)
+        case .eventRetentionHours: eventRetentionHours = try Self.integer(value, in: 1...168)
+        case .eventRetentionBytes: eventRetentionBytes = Int64(try Self.integer(value, in: 0...Int.max))
+        case .eventBatchDelayMs: eventBatchDelayMs = try Self.integer(value, in: 0...1000)
+        case .eventBatchRecords: eventBatchRecords = try Self.integer(value, in: 1...65_536)
         case .connectRate: connectRate = try Self.integer(value, in: 0...1_000_000)
         case .registryRate: registryRate = try Self.integer(value, in: 0...10_000_000)
         case .deviceRate: deviceRate = try Self.integer(value, in: 0...100_000_000)

@@ -78,6 +78,25 @@ public struct HubConfiguration: Sendable, Hashable {
     /// fsync (`synchronous=FULL`), at the cost of a sync per commit.
     public var durability: DurabilityMode = .process
 
+    /// `event-partitions`: partitions of the event log (a device's messages all go to one, so their order
+    /// holds). Fixed when the log is created; an existing log keeps the count recorded on disk. Default 4.
+    public var eventPartitions = 4
+
+    /// `event-retention-hours`: how long the event log keeps events (1 … 168, Azure's 1 to 7 days).
+    /// Default 24.
+    public var eventRetentionHours = 24
+
+    /// `event-retention-bytes`: the event log's size (all partitions) beyond which its oldest segments are
+    /// deleted, whatever their age. 0 (default) = no size limit.
+    public var eventRetentionBytes: Int64 = 0
+
+    /// `event-batch-delay-ms`: the longest a partition waits to fill a group commit (one write, and with
+    /// `durability power` one fsync, per batch; PUBACKs wait for it). 0 commits at once. Default 5.
+    public var eventBatchDelayMs = 5
+
+    /// `event-batch-records`: the most messages in one group commit. Default 512.
+    public var eventBatchRecords = 512
+
     /// `host-aliases`: further names clients may use for the hub. SAS tokens naming any of them (or
     /// `host-name`) are accepted, and the development server certificate covers them. Default: none.
     public var hostAliases: [String] = []

@@ -244,6 +244,11 @@ public struct MeridianServer: Service {
     func openEventLog() throws(HubServerError) -> EventEndpoint {
         var settings = EventLog.Configuration()
         settings.durability = configuration.durability
+        settings.partitionCount = configuration.eventPartitions
+        settings.retentionAge = .seconds(configuration.eventRetentionHours * 3600)
+        settings.retentionBytes = configuration.eventRetentionBytes > 0 ? configuration.eventRetentionBytes : nil
+        settings.maxBatchDelay = .milliseconds(configuration.eventBatchDelayMs)
+        settings.maxBatchRecords = configuration.eventBatchRecords
         settings.commitObserver = EventLogMetricsExporter.commitObserver()
         let log: EventLog
         do {

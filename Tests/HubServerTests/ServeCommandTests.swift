@@ -15,6 +15,8 @@ struct ServeCommandTests {
             "--ip-filter", "deny 10.1.0.0/16", "--ip-filter", "allow 10.0.0.0/8",
             "--owner-key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
             "--master-key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "--connect-rate", "50", "--registry-rate", "60", "--device-rate", "70",
+            "--event-partitions", "2", "--event-retention-hours", "48", "--event-retention-bytes", "1000000",
+            "--event-batch-delay-ms", "2", "--event-batch-records", "128",
             "--max-connections", "10", "--max-packet-size", "2048", "--max-user-properties", "4",
             "--connect-timeout", "1.5", "--receive-maximum", "20", "--topic-alias-maximum", "0", "--maximum-qos", "1",
             "--max-subscriptions-per-session", "5", "--max-topic-levels", "6", "--max-queued-messages", "7",
@@ -33,6 +35,8 @@ struct ServeCommandTests {
         #expect(c.ipFilter.rules.count == 2 && !c.ipFilter.allows([10, 1, 0, 9]) && c.ipFilter.allows([10, 2, 0, 9]))
         #expect(c.ownerKey?.bytes == Array(0..<32) && c.masterKey == Array(0..<32))
         #expect(c.connectRate == 50 && c.registryRate == 60 && c.deviceRate == 70)
+        #expect(c.eventPartitions == 2 && c.eventRetentionHours == 48 && c.eventRetentionBytes == 1_000_000)
+        #expect(c.eventBatchDelayMs == 2 && c.eventBatchRecords == 128)
         #expect(c.limits.maximumConnections == 10 && c.limits.maximumPacketSize == 2048)
         #expect(c.limits.maximumUserProperties == 4 && c.limits.connectTimeoutSeconds == 1.5)
         #expect(c.limits.receiveMaximum == 20 && c.limits.topicAliasMaximum == 0 && c.limits.maximumQoS == .atLeastOnce)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import ssl
+import subprocess
 import time
 
 import pytest
@@ -208,3 +210,29 @@ def test_metrics_show_commit_latency_and_consumer_lag(hub):
     count = [float(l.split()[-1]) for l in lines if l.startswith("meridian_eventlog_commit_latency_count")]
     assert count and count[0] >= 7 / 512, "one observation per committed batch"
     assert any(l.startswith('meridian_eventlog_commit_latency_bucket{le="0.001"}') for l in lines), "millisecond buckets"
+
+
+def test_event_log_settings_from_flags(tmp_path):
+    """`--event-partitions` sizes a new log (an existing one keeps its count); bad values stop the hub with a
+    clear message."""
+    b = BrokerProcess(tmp_path / "hub2", listeners=("mqtts", "https"),
+                      extra_args=["--owner-key", OWNER_KEY, "--event-partitions", "2", "--event-retention-hours", "48",
+                                  "--event-batch-delay-ms", "1", "--event-batch-records", "64"]).start()
+    try:
+        status, cps = request(b, "GET", "/events/$Default/checkpoints")
+        assert status == 200, cps
+        assert [p["partition"] for p in cps["partitions"]] == [0, 1]
+    finally:
+        assert b.stop() == 0
+    b = BrokerProcess(tmp_path / "hub2", listeners=("mqtts", "https"),
+                      extra_args=["--owner-key", OWNER_KEY, "--event-partitions", "8"]).start()
+    try:
+        status, cps = request(b, "GET", "/events/$Default/checkpoints")
+        assert [p["partition"] for p in cps["partitions"]] == [0, 1], "the recorded count wins"
+    finally:
+        b.stop()
+    for flag, value in (("--event-partitions", "0"), ("--event-retention-hours", "200"), ("--event-batch-delay-ms", "-1")):
+        p = subprocess.run([os.environ["MERIDIAN_BIN"], "serve", "--data-dir", str(tmp_path / "bad"), flag, value],
+                           capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        assert p.returncode != 0, (flag, value)
+        assert flag.lstrip("-") in p.stderr, p.stderr
