@@ -106,6 +106,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HubStreamSQL",
+            dependencies: []
+        ),
+        .target(
             name: "HubEventLog",
             dependencies: [
                 "HubCore", "HubStorage", "HubMessaging",
@@ -304,6 +308,10 @@ let package = Package(
                 "HubMessaging", "HubCore", "HubStorage", "HubStorageSQLite", "HubTestKit",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
+        ),
+        .testTarget(
+            name: "HubStreamSQLTests",
+            dependencies: ["HubStreamSQL"]
         ),
         .testTarget(
             name: "HubEventLogTests",
