@@ -173,21 +173,22 @@ public struct SQLParser {
     }
 
     private mutating func disjunction() throws(SQLError) -> SQLExpression {
-        var left = try conjunction()
-        while current.isKeyword("OR") {
-            let location = current.location
-            advance()
-            left = SQLExpression(.binary(.or, left, try conjunction()), at: location)
-        }
-        return left
+        try leftAssociative(operators: { $0.isKeyword("OR") ? .or : nil }, operand: { (parser: inout SQLParser) throws(SQLError) in try parser.conjunction() })
     }
 
     private mutating func conjunction() throws(SQLError) -> SQLExpression {
-        var left = try negation()
-        while current.isKeyword("AND") {
+        try leftAssociative(operators: { $0.isKeyword("AND") ? .and : nil }, operand: { (parser: inout SQLParser) throws(SQLError) in try parser.negation() })
+    }
+
+    /// `operand (op operand)*` folded to the left, for the binary operators `operators` recognises.
+    private mutating func leftAssociative(
+        operators: (SQLToken) -> BinaryOperator?, operand: (inout SQLParser) throws(SQLError) -> SQLExpression
+    ) throws(SQLError) -> SQLExpression {
+        var left = try operand(&self)
+        while let op = operators(current) {
             let location = current.location
             advance()
-            left = SQLExpression(.binary(.and, left, try negation()), at: location)
+            left = SQLExpression(.binary(op, left, try operand(&self)), at: location)
         }
         return left
     }
@@ -239,23 +240,16 @@ public struct SQLParser {
     ]
 
     private mutating func additive() throws(SQLError) -> SQLExpression {
-        var left = try multiplicative()
-        while case .symbol(let symbol) = current.kind, let op = ["+": BinaryOperator.add, "-": .subtract, "||": .concatenate][symbol] {
-            let location = current.location
-            advance()
-            left = SQLExpression(.binary(op, left, try multiplicative()), at: location)
-        }
-        return left
+        try leftAssociative(operators: { Self.symbolOperator($0, ["+": .add, "-": .subtract, "||": .concatenate]) }, operand: { (parser: inout SQLParser) throws(SQLError) in try parser.multiplicative() })
     }
 
     private mutating func multiplicative() throws(SQLError) -> SQLExpression {
-        var left = try unary()
-        while case .symbol(let symbol) = current.kind, let op = ["*": BinaryOperator.multiply, "/": .divide, "%": .modulo][symbol] {
-            let location = current.location
-            advance()
-            left = SQLExpression(.binary(op, left, try unary()), at: location)
-        }
-        return left
+        try leftAssociative(operators: { Self.symbolOperator($0, ["*": .multiply, "/": .divide, "%": .modulo]) }, operand: { (parser: inout SQLParser) throws(SQLError) in try parser.unary() })
+    }
+
+    private static func symbolOperator(_ token: SQLToken, _ table: [String: BinaryOperator]) -> BinaryOperator? {
+        if case .symbol(let symbol) = token.kind { return table[symbol] }
+        return nil
     }
 
     private mutating func unary() throws(SQLError) -> SQLExpression {
