@@ -107,7 +107,7 @@ let package = Package(
         ),
         .target(
             name: "HubStreamSQL",
-            dependencies: []
+            dependencies: ["HubCore"]
         ),
         .target(
             name: "HubEventLog",
@@ -311,7 +311,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HubStreamSQLTests",
-            dependencies: ["HubStreamSQL"]
+            dependencies: ["HubStreamSQL", "HubCore"]
         ),
         .testTarget(
             name: "HubEventLogTests",

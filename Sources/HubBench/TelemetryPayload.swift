@@ -1,3 +1,5 @@
+import HubCore
+
 /// A drone telemetry message in the style of the Fabrikam drone delivery scenario, as JSON of an exact
 /// size:
 ///
@@ -103,16 +105,8 @@ public struct TelemetryPayload: Sendable, Hashable {
     static func occurrenceTime(_ time: Int64) -> String {
         let days = time >= 0 ? time / 86_400 : (time - 86_399) / 86_400
         let seconds = time - days * 86_400
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let date = Timestamp.civilDate(daysSince1970: days)
+        let (year, month, day) = (Int64(date.year), Int64(date.month), Int64(date.day))
         func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return "\(two(month))/\(two(day))/\(year) \(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60)) +00:00"
     }

@@ -60,7 +60,7 @@ extension Timestamp {
     }
 
     /// Howard Hinnant's `civil_from_days`: the proleptic Gregorian date of a day count since 1970-01-01.
-    static func civilDate(daysSince1970: Int64) -> (year: Int, month: Int, day: Int) {
+    public static func civilDate(daysSince1970: Int64) -> (year: Int, month: Int, day: Int) {
         let z = daysSince1970 + 719_468
         let era = z.flooredDivision(by: 146_097)
         let doe = z - era * 146_097
@@ -74,7 +74,7 @@ extension Timestamp {
     }
 
     /// Hinnant's `days_from_civil`, the inverse of `civilDate`.
-    static func daysSince1970(year: Int, month: Int, day: Int) -> Int64 {
+    public static func daysSince1970(year: Int, month: Int, day: Int) -> Int64 {
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = y.flooredDivision(by: 400)
         let yoe = y - era * 400
