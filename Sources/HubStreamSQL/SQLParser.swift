@@ -13,7 +13,7 @@ public struct SQLParser {
         "SELECT", "DISTINCT", "TOP", "INTO", "FROM", "WHERE", "GROUP", "BY", "HAVING", "UNION", "ALL", "WITH", "AS",
         "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "OUTER", "CROSS", "APPLY", "ON", "TIMESTAMP", "OVER", "PARTITION",
         "LIMIT", "WHEN", "THEN", "ELSE", "END", "CASE", "AND", "OR", "NOT", "IS", "NULL", "BETWEEN", "IN", "LIKE",
-        "ORDER", "TRUE", "FALSE", "CAST", "TRY_CAST",
+        "ORDER", "ASC", "DESC", "TRUE", "FALSE", "CAST", "TRY_CAST",
     ]
 
     private let tokens: [SQLToken]
@@ -351,6 +351,14 @@ public struct SQLParser {
             try expect(keyword: "BY")
             over.partitionBy = [try expression()]
             while accept(symbol: ",") { over.partitionBy.append(try expression()) }
+        }
+        if accept(keyword: "ORDER") {
+            try expect(keyword: "BY")
+            over.orderBy = try expression()
+            if current.isKeyword("ASC") || current.isKeyword("DESC") {
+                over.descending = current.isKeyword("DESC")
+                advance()
+            }
         }
         if accept(keyword: "LIMIT") {
             guard current.isKeyword("DURATION") else { throw unexpected("DURATION after LIMIT") }

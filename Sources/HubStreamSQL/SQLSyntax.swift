@@ -132,6 +132,9 @@ public struct SQLCall: Sendable, Hashable {
 /// The `OVER` clause of an analytic function (`LAG`, `LAST`, `ISFIRST`, anomaly detection).
 public struct SQLOver: Sendable, Hashable {
     public var partitionBy: [SQLExpression]
+    /// `ORDER BY expr [ASC|DESC]` of `PERCENTILE_CONT`, `PERCENTILE_DISC` and `TopOne`.
+    public var orderBy: SQLExpression?
+    public var descending = false
     /// `LIMIT DURATION(unit, amount)`.
     public var limitDuration: SQLDuration?
     /// `WHEN condition`: only events meeting it count as history.
