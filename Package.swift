@@ -311,7 +311,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HubStreamSQLTests",
-            dependencies: ["HubStreamSQL", "HubCore"]
+            dependencies: ["HubStreamSQL", "HubCore", "HubTestKit"]
         ),
         .testTarget(
             name: "HubEventLogTests",

@@ -1,4 +1,5 @@
 import HubStreamSQL
+import HubTestKit
 import Testing
 
 private let here = SQLLocation(line: 1, column: 1)
@@ -63,7 +64,7 @@ struct SQLAggregateTests {
 
     @Test("random series agree with a direct computation", arguments: 0..<20)
     func random(_ seed: Int) throws {
-        var generator = SeededGenerator(seed: UInt64(seed))
+        var generator = SplitMix64(state: UInt64(seed))
         let xs = (0..<Int.random(in: 1...500, using: &generator)).map { _ in Double.random(in: -1e6...1e6, using: &generator) }
         let values = xs.map(SQLValue.float)
         let n = Double(xs.count)
@@ -102,18 +103,5 @@ struct SQLAggregateTests {
         #expect(throws: SQLError.self) { try kind("PERCENTILE_CONT(1.5) OVER (ORDER BY t)") }
         #expect(throws: SQLError.self) { try kind("PERCENTILE_CONT(0.5)") }
         #expect(throws: SQLError.self) { try kind("AVG(a, b)") }
-    }
-}
-
-/// SplitMix64, so the random cases replay.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
