@@ -107,7 +107,7 @@ let package = Package(
         ),
         .target(
             name: "HubStreamSQL",
-            dependencies: ["HubCore"]
+            dependencies: ["HubCore", .product(name: "DequeModule", package: "swift-collections")]
         ),
         .target(
             name: "HubEventLog",

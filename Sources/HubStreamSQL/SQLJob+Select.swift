@@ -1,0 +1,356 @@
+import DequeModule
+
+extension SQLJob {
+    /// The running state of one SELECT: watermarks, analytic histories and open windows.
+    struct SelectState: Sendable {
+        let select: SQLPlan.Select
+        /// Substream key (`TIMESTAMP BY … OVER`; empty without) → latest event time.
+        var latest: [[SQLValue]: Int64] = [:]
+        /// Per analytic function (same order as `select.analytics`): partition key → history.
+        var histories: [[[SQLValue]: Deque<(time: Int64, value: SQLValue)>]]
+        /// Fixed windows (tumbling, hopping, snapshot): substream → window end → groups.
+        var fixed: [[SQLValue]: [Int64: GroupTable]] = [:]
+        /// Sliding windows: (substream + group key) → retained events and the ends still to emit.
+        var sliding: [[SQLValue]: SlidingGroup] = [:]
+        var slidingOrder: [[SQLValue]] = []
+        /// Session windows: (substream + group key) → the open session.
+        var sessions: [[SQLValue]: Session] = [:]
+        var sessionOrder: [[SQLValue]] = []
+        var openGroups = 0
+
+        init(select: SQLPlan.Select) {
+            self.select = select
+            self.histories = Array(repeating: [:], count: select.analytics.count)
+        }
+
+        struct Group {
+            var first: SQLValue
+            var accumulators: [SQLAccumulator]
+        }
+
+        struct GroupTable {
+            var order: [[SQLValue]] = []
+            var groups: [[SQLValue]: Group] = [:]
+        }
+
+        struct SlidingGroup {
+            var substream: [SQLValue]
+            var entries: Deque<(time: Int64, record: SQLValue, arguments: [SQLValue])> = []
+            var ends: Set<Int64> = []
+        }
+
+        struct Session {
+            var substream: [SQLValue]
+            var start: Int64
+            var last: Int64
+            var group: Group
+        }
+
+        // MARK: accepting an event
+
+        mutating func accept(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
+            let tolerance = item.fromEvents ? job.configuration.outOfOrderTolerance : 0
+            var time = item.time
+            var row = SQLRow(select.alias, item.record, timestamp: time)
+            let substream: [SQLValue]
+            do throws(SQLError) {
+                if let timestampBy = select.timestampBy { time = try Self.eventTime(timestampBy, in: row) }
+                substream = try select.substreamKeys.map { (key) throws(SQLError) in try SQLEvaluator.evaluate(key, in: row) }
+            } catch {
+                job.fail(error)
+                return []
+            }
+            if let latest = latest[substream], time < latest - tolerance {
+                if job.configuration.latePolicy == .drop {
+                    job.countLate(dropped: true)
+                    return []
+                }
+                job.countLate(dropped: false)
+                time = latest - tolerance
+            }
+            latest[substream] = max(latest[substream] ?? time, time)
+            row.timestamp = time
+            var produced: [SQLJob.Item] = []
+            do throws(SQLError) {
+                if !select.analytics.isEmpty { row.computed = try analytics(row, time: time, job: &job) }
+                if try select.filter.map({ (f) throws(SQLError) in try SQLEvaluator.holds(f, in: row) }) ?? true {
+                    if let grouping = select.grouping {
+                        try add(row, record: item.record, time: time, substream: substream, grouping: grouping, job: &job, produced: &produced)
+                    } else {
+                        produced.append(SQLJob.Item(record: try project(row), time: time, fromEvents: false))
+                    }
+                }
+            } catch {
+                job.fail(error)
+            }
+            if let grouping = select.grouping {
+                close(substream, before: latest[substream]! - tolerance, grouping: grouping, job: &job, into: &produced)
+            }
+            return produced
+        }
+
+        /// `TIMESTAMP BY`'s value as milliseconds: a datetime, or text in a date format.
+        static func eventTime(_ expression: SQLExpression, in row: SQLRow) throws(SQLError) -> Int64 {
+            switch try SQLEvaluator.evaluate(expression, in: row) {
+            case .datetime(let ms): return ms
+            case .string(let text):
+                guard let ms = SQLDateTime.parse(text) else { throw SQLError("TIMESTAMP BY: '\(text.prefix(40))' is not a datetime", at: expression.location) }
+                return ms
+            case let other:
+                throw SQLError("TIMESTAMP BY needs a datetime, got \(other.typeName)", at: expression.location)
+            }
+        }
+
+        /// `SELECT` items over a row: columns by name; `*` copies the input's fields.
+        func project(_ row: SQLRow) throws(SQLError) -> SQLValue {
+            var record = SQLRecord()
+            for item in select.items {
+                switch item {
+                case .all:
+                    if case .record(let input)? = row.inputs.first?.value {
+                        for member in input.members { record.set(member.name, member.value) }
+                    }
+                case .column(let name, let expression):
+                    record.set(name, try SQLEvaluator.evaluate(expression, in: row))
+                }
+            }
+            return .record(record)
+        }
+
+        // MARK: analytic functions
+
+        /// LAG, LAST and ISFIRST for the current event; the event then joins each history (when its
+        /// WHEN holds). Histories forget entries past LIMIT DURATION and beyond `maximumHistory`.
+        mutating func analytics(_ row: SQLRow, time: Int64, job: inout SQLJob) throws(SQLError) -> [SQLExpression: SQLValue] {
+            var computed: [SQLExpression: SQLValue] = [:]
+            for (index, analytic) in select.analytics.enumerated() {
+                let partition = try analytic.partitionBy.map { (key) throws(SQLError) in try SQLEvaluator.evaluate(key, in: row) }
+                let counts = try analytic.when.map { (w) throws(SQLError) in try SQLEvaluator.holds(w, in: row) } ?? true
+                var history = histories[index][partition] ?? []
+                if let limit = analytic.limit {
+                    while let oldest = history.first, oldest.time < time - limit { history.removeFirst() }
+                }
+                let value = try analytic.value.map { (v) throws(SQLError) in try SQLEvaluator.evaluate(v, in: row) } ?? .null
+                switch analytic.kind {
+                case .lag(let offset, let defaultValue):
+                    if history.count >= offset {
+                        computed[analytic.expression] = history[history.count - offset].value
+                    } else {
+                        computed[analytic.expression] = try defaultValue.map { (d) throws(SQLError) in try SQLEvaluator.evaluate(d, in: row) } ?? .null
+                    }
+                case .last:
+                    computed[analytic.expression] = counts ? value : history.last?.value ?? .null
+                case .isFirst(let size):
+                    // First of its aligned window among the events that count.
+                    let windowStart = time.flooredDivision(by: size) * size
+                    let seenInWindow = history.last.map { $0.time >= windowStart } ?? false
+                    computed[analytic.expression] = .int(counts && !seenInWindow ? 1 : 0)
+                }
+                if counts {
+                    history.append((time, value))
+                    let cap: Int
+                    switch analytic.kind {
+                    case .lag(let offset, _): cap = min(job.configuration.maximumHistory, offset)
+                    case .last, .isFirst: cap = 1
+                    }
+                    while history.count > cap { history.removeFirst() }
+                }
+                if history.isEmpty {
+                    histories[index][partition] = nil
+                } else {
+                    if histories[index][partition] == nil, histories[index].count >= job.configuration.maximumGroups {
+                        job.countOverLimit()
+                        continue
+                    }
+                    histories[index][partition] = history
+                }
+            }
+            return computed
+        }
+
+        // MARK: windows
+
+        private func arguments(_ row: SQLRow, _ grouping: SQLPlan.Grouping) throws(SQLError) -> [SQLValue] {
+            try grouping.aggregates.map { (aggregate) throws(SQLError) in
+                try aggregate.argument.map { (a) throws(SQLError) in try SQLEvaluator.evaluate(a, in: row) } ?? .null
+            }
+        }
+
+        private static func accumulate(_ group: inout Group, _ arguments: [SQLValue], record: SQLValue, grouping: SQLPlan.Grouping) throws(SQLError) {
+            for (i, aggregate) in grouping.aggregates.enumerated() {
+                try group.accumulators[i].add(arguments[i], record: record, at: aggregate.expression.location)
+            }
+        }
+
+        private static func newGroup(_ record: SQLValue, _ grouping: SQLPlan.Grouping) -> Group {
+            Group(first: record, accumulators: grouping.aggregates.map { SQLAccumulator($0.kind) })
+        }
+
+        mutating func add(
+            _ row: SQLRow, record: SQLValue, time: Int64, substream: [SQLValue], grouping: SQLPlan.Grouping, job: inout SQLJob,
+            produced: inout [SQLJob.Item]
+        ) throws(SQLError) {
+            let key = try grouping.keys.map { (k) throws(SQLError) in try SQLEvaluator.evaluate(k, in: row) }
+            let arguments = try arguments(row, grouping)
+            switch grouping.window {
+            case .tumbling, .hopping, .snapshot:
+                let ends = grouping.window == .snapshot ? [time] : grouping.window.ends(containing: time)
+                for end in ends {
+                    var table = fixed[substream, default: [:]][end] ?? GroupTable()
+                    var group: Group
+                    if let existing = table.groups[key] {
+                        group = existing
+                    } else {
+                        guard openGroups < job.configuration.maximumGroups else { job.countOverLimit(); continue }
+                        openGroups += 1
+                        table.order.append(key)
+                        group = Self.newGroup(record, grouping)
+                    }
+                    try Self.accumulate(&group, arguments, record: record, grouping: grouping)
+                    table.groups[key] = group
+                    fixed[substream, default: [:]][end] = table
+                }
+            case .sliding(let size):
+                let slot = substream + [.string("\u{0}")] + key
+                var group = sliding[slot] ?? {
+                    slidingOrder.append(slot)
+                    return SlidingGroup(substream: substream)
+                }()
+                guard group.entries.count < job.configuration.maximumHistory else { job.countOverLimit(); return }
+                // Keep entries in time order (an adjusted late event lands at the watermark, ≥ every emitted end).
+                let index = group.entries.lastIndex { $0.time <= time }.map { $0 + 1 } ?? 0
+                group.entries.insert((time, record, arguments), at: index)
+                group.ends.insert(time)
+                group.ends.insert(time + size)
+                sliding[slot] = group
+            case .session(let timeout, let maximum):
+                let slot = substream + [.string("\u{0}")] + key
+                if var session = sessions[slot], time - session.last <= timeout, time - session.start <= maximum {
+                    try Self.accumulate(&session.group, arguments, record: record, grouping: grouping)
+                    session.last = max(session.last, time)
+                    sessions[slot] = session
+                    return
+                }
+                if let finished = sessions[slot] {
+                    // The event starts a new session: the old one ended before it.
+                    sessions[slot] = nil
+                    openGroups -= 1
+                    if let row = try output(finished.group, time: min(finished.last + timeout, finished.start + maximum), grouping: grouping) {
+                        produced.append(row)
+                    }
+                } else {
+                    sessionOrder.append(slot)
+                }
+                guard openGroups < job.configuration.maximumGroups else { job.countOverLimit(); return }
+                openGroups += 1
+                var group = Self.newGroup(record, grouping)
+                try Self.accumulate(&group, arguments, record: record, grouping: grouping)
+                sessions[slot] = Session(substream: substream, start: time, last: time, group: group)
+            }
+        }
+
+        /// A closed window's row, or nil when HAVING rejects it.
+        func output(_ group: Group, time: Int64, grouping: SQLPlan.Grouping) throws(SQLError) -> SQLJob.Item? {
+            var computed: [SQLExpression: SQLValue] = [:]
+            for (i, aggregate) in grouping.aggregates.enumerated() { computed[aggregate.expression] = group.accumulators[i].result() }
+            let row = SQLRow(inputs: [(select.alias, group.first)], timestamp: time, computed: computed)
+            if let having = grouping.having, !(try SQLEvaluator.holds(having, in: row)) { return nil }
+            return SQLJob.Item(record: try project(row), time: time, fromEvents: false)
+        }
+
+        /// Emits the windows of `substream` that end before `watermark`, in end order.
+        mutating func close(_ substream: [SQLValue], before watermark: Int64, grouping: SQLPlan.Grouping, job: inout SQLJob, into produced: inout [SQLJob.Item]) {
+            switch grouping.window {
+            case .tumbling, .hopping, .snapshot:
+                guard let tables = fixed[substream] else { return }
+                for end in tables.keys.filter({ $0 < watermark }).sorted() {
+                    let table = tables[end]!
+                    fixed[substream]![end] = nil
+                    emit(table, end: end, grouping: grouping, job: &job, into: &produced)
+                }
+                if fixed[substream]?.isEmpty == true { fixed[substream] = nil }
+            case .sliding(let size):
+                closeSliding(where: { $0.substream == substream }, before: watermark, size: size, grouping: grouping, job: &job, into: &produced)
+            case .session(let timeout, let maximum):
+                closeSessions(where: { $0.substream == substream }, before: watermark, timeout: timeout, maximum: maximum, grouping: grouping, job: &job, into: &produced)
+            }
+        }
+
+        private mutating func emit(_ table: GroupTable, end: Int64, grouping: SQLPlan.Grouping, job: inout SQLJob, into produced: inout [SQLJob.Item]) {
+            for key in table.order {
+                openGroups -= 1
+                do throws(SQLError) {
+                    if let row = try output(table.groups[key]!, time: end, grouping: grouping) { produced.append(row) }
+                } catch {
+                    job.fail(error)
+                }
+            }
+        }
+
+        private mutating func closeSliding(
+            where matches: (SlidingGroup) -> Bool, before watermark: Int64, size: Int64, grouping: SQLPlan.Grouping, job: inout SQLJob,
+            into produced: inout [SQLJob.Item]
+        ) {
+            for slot in slidingOrder {
+                guard var group = sliding[slot], matches(group) else { continue }
+                for end in group.ends.filter({ $0 < watermark }).sorted() {
+                    group.ends.remove(end)
+                    let content = group.entries.filter { $0.time > end - size && $0.time <= end }
+                    guard let first = content.first else { continue }
+                    var window = Self.newGroup(first.record, grouping)
+                    do throws(SQLError) {
+                        for entry in content { try Self.accumulate(&window, entry.arguments, record: entry.record, grouping: grouping) }
+                        if let row = try output(window, time: end, grouping: grouping) { produced.append(row) }
+                    } catch {
+                        job.fail(error)
+                    }
+                }
+                // No future window (end ≥ watermark) reaches back past watermark - size.
+                while let oldest = group.entries.first, oldest.time <= watermark - size { group.entries.removeFirst() }
+                sliding[slot] = group.entries.isEmpty && group.ends.isEmpty ? nil : group
+            }
+            slidingOrder.removeAll { sliding[$0] == nil }
+        }
+
+        private mutating func closeSessions(
+            where matches: (Session) -> Bool, before watermark: Int64, timeout: Int64, maximum: Int64, grouping: SQLPlan.Grouping,
+            job: inout SQLJob, into produced: inout [SQLJob.Item]
+        ) {
+            for slot in sessionOrder {
+                guard let session = sessions[slot], matches(session) else { continue }
+                let end = min(session.last + timeout, session.start + maximum)
+                guard end < watermark else { continue }
+                sessions[slot] = nil
+                openGroups -= 1
+                do throws(SQLError) {
+                    if let row = try output(session.group, time: end, grouping: grouping) { produced.append(row) }
+                } catch {
+                    job.fail(error)
+                }
+            }
+            sessionOrder.removeAll { sessions[$0] == nil }
+        }
+
+        /// Every open window, at the end of the input.
+        mutating func closeAll(job: inout SQLJob) -> [SQLJob.Item] {
+            guard let grouping = select.grouping else { return [] }
+            var produced: [SQLJob.Item] = []
+            switch grouping.window {
+            case .tumbling, .hopping, .snapshot:
+                // All substreams' windows, in end order.
+                var all: [(end: Int64, substream: [SQLValue])] = []
+                for (substream, tables) in fixed { for end in tables.keys { all.append((end, substream)) } }
+                for (end, substream) in all.sorted(by: { $0.end < $1.end }) {
+                    let table = fixed[substream]![end]!
+                    emit(table, end: end, grouping: grouping, job: &job, into: &produced)
+                }
+                fixed = [:]
+            case .sliding(let size):
+                closeSliding(where: { _ in true }, before: .max, size: size, grouping: grouping, job: &job, into: &produced)
+            case .session(let timeout, let maximum):
+                closeSessions(where: { _ in true }, before: .max, timeout: timeout, maximum: maximum, grouping: grouping, job: &job, into: &produced)
+            }
+            return produced
+        }
+    }
+}
