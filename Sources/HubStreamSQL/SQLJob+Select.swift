@@ -6,6 +6,9 @@ extension SQLJob {
         let select: SQLPlan.Select
         /// Substream key (`TIMESTAMP BY … OVER`; empty without) → latest event time.
         var latest: [[SQLValue]: Int64] = [:]
+        /// Substream key → the order it was first seen in, so ties are broken the same way every run
+        /// (dictionary order varies between processes).
+        var firstSeen: [[SQLValue]: Int] = [:]
         /// Per analytic function (same order as `select.analytics`): partition key → history.
         var histories: [[[SQLValue]: Deque<(time: Int64, value: SQLValue)>]]
         /// Fixed windows (tumbling, hopping, snapshot): substream → window end → groups.
@@ -68,6 +71,7 @@ extension SQLJob {
                 job.countLate(dropped: false)
                 time = latest - tolerance
             }
+            if latest[substream] == nil { firstSeen[substream] = firstSeen.count }
             latest[substream] = max(latest[substream] ?? time, time)
             row.timestamp = time
             var produced: [SQLJob.Item] = []
@@ -337,10 +341,10 @@ extension SQLJob {
             var produced: [SQLJob.Item] = []
             switch grouping.window {
             case .tumbling, .hopping, .snapshot:
-                // All substreams' windows, in end order.
-                var all: [(end: Int64, substream: [SQLValue])] = []
-                for (substream, tables) in fixed { for end in tables.keys { all.append((end, substream)) } }
-                for (end, substream) in all.sorted(by: { $0.end < $1.end }) {
+                // All substreams' windows, in end order, then in the order the substreams appeared.
+                var all: [(end: Int64, order: Int, substream: [SQLValue])] = []
+                for (substream, tables) in fixed { for end in tables.keys { all.append((end, firstSeen[substream] ?? 0, substream)) } }
+                for (end, _, substream) in all.sorted(by: { ($0.end, $0.order) < ($1.end, $1.order) }) {
                     let table = fixed[substream]![end]!
                     emit(table, end: end, grouping: grouping, job: &job, into: &produced)
                 }

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import HubCore
+import HubStreamSQL
+
+/// `meridian job …`: stream processing jobs.
+public struct JobCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "job",
+        abstract: "Stream processing jobs (Stream Analytics SQL).",
+        subcommands: [SQL.self])
+
+    public init() {}
+
+    struct SQL: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sql",
+            abstract: "Stream SQL jobs.",
+            subcommands: [Test.self])
+    }
+
+    /// `meridian job sql test`: runs a query over a file of events, offline and deterministically.
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a query over a file of events and print every output row.",
+            discussion: """
+                The input has one JSON message per line (blank lines are skipped). Event time comes from the \
+                query's TIMESTAMP BY; otherwise from the message's enqueuedTime field (ISO 8601), else the previous \
+                line's. Open windows are closed at the end of the input. The same input always gives the same \
+                output. A summary (events, rows, late and failed events) goes to standard error. Exit status: 0; \
+                64 for a bad option; 65 for a query that does not plan or a line that is not JSON (file:line:column \
+                on standard error); 66 for a file that cannot be read.
+                """)
+
+        @Option(help: ArgumentHelp("File with the query.", valueName: "file")) var query: String
+        @Option(help: ArgumentHelp("Events, one JSON message per line.", valueName: "file")) var input: String
+        @Option(help: ArgumentHelp("Seconds an event may arrive behind the latest one without being late (default: 0).", valueName: "seconds"))
+        var outOfOrderTolerance: Double = 0
+        @Option(help: ArgumentHelp("What happens to a late event: adjust (to the watermark) or drop (default: adjust).", valueName: "policy"))
+        var latePolicy: String = "adjust"
+        @Flag(help: "One JSON object per row: output (the INTO target) plus the selected columns.") var json = false
+
+        func validate() throws {
+            guard outOfOrderTolerance >= 0, outOfOrderTolerance <= 7 * 86_400 else { throw ValidationError("--out-of-order-tolerance must be 0…604800 seconds") }
+            guard SQLJob.LatePolicy(rawValue: latePolicy) != nil else { throw ValidationError("--late-policy must be adjust or drop") }
+        }
+
+        func run() async throws {
+            let text = try Self.read(query)
+            let plan: SQLPlan
+            do {
+                plan = try SQLPlan(text)
+            } catch {
+                Self.complain("\(query):\(error.location.line):\(error.location.column): \(error.message)")
+                throw ExitCode(65)
+            }
+            var configuration = SQLJob.Configuration()
+            configuration.outOfOrderTolerance = Int64(outOfOrderTolerance * 1000)
+            configuration.latePolicy = SQLJob.LatePolicy(rawValue: latePolicy)!
+            var job = SQLJob(plan: plan, configuration: configuration)
+            var output = StandardOutput()
+            var time: Int64 = 0
+            for (number, line) in try Self.read(input).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !trimmed.isEmpty else { continue }
+                let message: JSONValue
+                do {
+                    message = try JSONParser.parse(Array(trimmed.utf8))
+                } catch {
+                    output.flush()
+                    Self.complain("\(input):\(number + 1): not a JSON message (\(error))")
+                    throw ExitCode(65)
+                }
+                if case .object(let object) = message, case .string(let enqueued)? = object["enqueuedTime"], let ms = SQLDateTime.parse(enqueued) {
+                    time = ms
+                }
+                for row in job.process(SQLEvent(record: SQLValue(json: message), enqueuedTime: time)) { output.write(render(row)) }
+            }
+            for row in job.flush() { output.write(render(row)) }
+            output.flush()
+            let c = job.counters
+            var summary = "\(c.eventsIn) events, \(c.rowsOut) rows; late: \(c.lateAdjusted) adjusted, \(c.lateDropped) dropped; \(c.errors) failed"
+            if c.overLimit > 0 { summary += "; \(c.overLimit) over the state limits" }
+            if let last = job.lastError { summary += " (last: \(query):\(last.location.line):\(last.location.column): \(last.message))" }
+            Self.complain(summary)
+        }
+
+        private func render(_ row: SQLOutputRow) -> [UInt8] {
+            if json {
+                var object = JSONObject()
+                object["output"] = .string(row.output)
+                for member in row.record.members where member.name != "output" { object[member.name] = member.value.json }
+                return JSONWriter.bytes(.object(object)) + [0x0A]
+            }
+            let columns = row.record.members.map { member -> String in
+                switch member.value.json {
+                case .string(let s): return "\(member.name)=\(s)"
+                case let other: return "\(member.name)=\(JSONWriter.string(other))"
+                }
+            }
+            return Array("\(row.output)\t\(Timestamp(rawValue: row.time).iso8601)\t\(columns.joined(separator: " "))\n".utf8)
+        }
+
+        private static func read(_ path: String) throws -> String {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                complain("cannot read \(path)")
+                throw ExitCode(66)
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        private static func complain(_ message: String) {
+            FileHandle.standardError.write(Data("meridian: \(message)\n".utf8))
+        }
+    }
+}
