@@ -11,6 +11,8 @@ extension SQLJob {
         var firstSeen: [[SQLValue]: Int] = [:]
         /// Per analytic function (same order as `select.analytics`): partition key → history.
         var histories: [[[SQLValue]: Deque<(time: Int64, value: SQLValue)>]]
+        /// Per change-point function: partition key → its martingale.
+        var changePoints: [Int: [[SQLValue]: SQLAnomaly.ChangePoint]] = [:]
         /// Fixed windows (tumbling, hopping, snapshot): substream → window end → groups.
         var fixed: [[SQLValue]: [Int64: GroupTable]] = [:]
         /// Sliding windows: (substream + group key) → retained events and the ends still to emit.
@@ -149,6 +151,22 @@ extension SQLJob {
                     let windowStart = time.flooredDivision(by: size) * size
                     let seenInWindow = history.last.map { $0.time >= windowStart } ?? false
                     computed[analytic.expression] = .int(counts && !seenInWindow ? 1 : 0)
+                case .spikeAndDip(let confidence, _, let mode):
+                    if let x = value.double, counts {
+                        let result = SQLAnomaly.spikeAndDip(x, history: history.compactMap { $0.value.double }, confidence: confidence, mode: mode)
+                        computed[analytic.expression] = SQLAnomaly.result(score: result.score, anomaly: result.anomaly)
+                    } else {
+                        computed[analytic.expression] = .null
+                    }
+                case .changePoint(let confidence, let historySize):
+                    if let x = value.double, counts {
+                        var detector = changePoints[index]?[partition] ?? SQLAnomaly.ChangePoint()
+                        let result = detector.update(x, confidence: confidence, historySize: historySize)
+                        changePoints[index, default: [:]][partition] = detector
+                        computed[analytic.expression] = SQLAnomaly.result(score: result.score, anomaly: result.anomaly)
+                    } else {
+                        computed[analytic.expression] = .null
+                    }
                 }
                 if counts {
                     history.append((time, value))
@@ -156,6 +174,8 @@ extension SQLJob {
                     switch analytic.kind {
                     case .lag(let offset, _): cap = min(job.configuration.maximumHistory, offset)
                     case .last, .isFirst: cap = 1
+                    case .spikeAndDip(_, let historySize, _): cap = min(job.configuration.maximumHistory, historySize)
+                    case .changePoint: cap = 0  // the detector keeps its own history
                     }
                     while history.count > cap { history.removeFirst() }
                 }

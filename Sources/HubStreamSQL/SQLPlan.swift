@@ -63,6 +63,10 @@ public struct SQLPlan: Sendable {
             case last
             /// `ISFIRST(unit, size)`: 1 for the first event of each tumbling window of that size.
             case isFirst(size: Int64)
+            /// `AnomalyDetection_SpikeAndDip(value, confidence, historySize, mode)`.
+            case spikeAndDip(confidence: Double, historySize: Int, mode: SQLAnomaly.Mode)
+            /// `AnomalyDetection_ChangePoint(value, confidence, historySize)`.
+            case changePoint(confidence: Double, historySize: Int)
         }
         var expression: SQLExpression
         var kind: Kind
@@ -230,7 +234,7 @@ public struct SQLPlan: Sendable {
     /// The analytic function of `call`, or nil when it is not one.
     private static func analytic(_ call: SQLCall, _ node: SQLExpression) throws(SQLError) -> Analytic? {
         let name = call.name.uppercased()
-        guard ["LAG", "LAST", "ISFIRST"].contains(name) else { return nil }
+        guard ["LAG", "LAST", "ISFIRST", "ANOMALYDETECTION_SPIKEANDDIP", "ANOMALYDETECTION_CHANGEPOINT"].contains(name) else { return nil }
         guard let over = call.over else { throw SQLError("\(call.name) needs OVER (PARTITION BY … LIMIT DURATION(…))", at: node.location) }
         let limit = try over.limitDuration.map { (d) throws(SQLError) in
             try SQLWindow.duration(unit: SQLExpression(.path([d.unit]), at: node.location), amount: d.amount, in: "LIMIT DURATION")
@@ -251,6 +255,22 @@ public struct SQLPlan: Sendable {
         case "LAST":
             guard call.arguments.count == 1 else { throw SQLError("LAST(value)", at: node.location) }
             guard limit != nil else { throw SQLError("LAST needs LIMIT DURATION(…) in its OVER clause", at: node.location) }
+        case "ANOMALYDETECTION_SPIKEANDDIP", "ANOMALYDETECTION_CHANGEPOINT":
+            let spike = name == "ANOMALYDETECTION_SPIKEANDDIP"
+            let shape = spike ? "AnomalyDetection_SpikeAndDip(value, confidence 1…100, historySize, 'spikes'|'dips'|'spikesanddips')"
+                : "AnomalyDetection_ChangePoint(value, confidence 1…100, historySize)"
+            guard call.arguments.count == (spike ? 4 : 3), case .float(let confidence) = call.arguments[1].kind.numericLiteral,
+                (1...100).contains(confidence), case .integer(let history) = call.arguments[2].kind, (8...10_000).contains(history)
+            else { throw SQLError(shape + "; historySize 8…10000", at: node.location) }
+            guard limit != nil else { throw SQLError("\(call.name) needs LIMIT DURATION(…) in its OVER clause", at: node.location) }
+            if spike {
+                guard case .string(let text) = call.arguments[3].kind, let mode = SQLAnomaly.Mode(rawValue: text.lowercased()) else {
+                    throw SQLError("the mode is 'spikes', 'dips' or 'spikesanddips'", at: call.arguments[3].location)
+                }
+                analytic.kind = .spikeAndDip(confidence: confidence, historySize: Int(history), mode: mode)
+            } else {
+                analytic.kind = .changePoint(confidence: confidence, historySize: Int(history))
+            }
         default:
             guard call.arguments.count == 2 else { throw SQLError("ISFIRST(unit, size)", at: node.location) }
             analytic.kind = .isFirst(size: try SQLWindow.duration(unit: call.arguments[0], amount: call.arguments[1], in: "ISFIRST"))
