@@ -22,6 +22,8 @@ extension SQLJob {
         var sessions: [[SQLValue]: Session] = [:]
         var sessionOrder: [[SQLValue]] = []
         var openGroups = 0
+        /// Per JOIN (by index): the equality index of its table and the version it was built from.
+        var indexes: [Int: (version: UInt64, count: Int, keys: [SQLValue: [Int]])] = [:]
 
         init(select: SQLPlan.Select) {
             self.select = select
@@ -29,7 +31,9 @@ extension SQLJob {
         }
 
         struct Group {
-            var first: SQLValue
+            /// The inputs of the group's first row (the event and any joined reference rows), for the
+            /// group keys in the output.
+            var first: [(name: String, value: SQLValue)]
             var accumulators: [SQLAccumulator]
         }
 
@@ -40,7 +44,7 @@ extension SQLJob {
 
         struct SlidingGroup {
             var substream: [SQLValue]
-            var entries: Deque<(time: Int64, record: SQLValue, arguments: [SQLValue])> = []
+            var entries: Deque<(time: Int64, inputs: [(name: String, value: SQLValue)], arguments: [SQLValue])> = []
             var ends: Set<Int64> = []
         }
 
@@ -79,11 +83,11 @@ extension SQLJob {
             var produced: [SQLJob.Item] = []
             do throws(SQLError) {
                 if !select.analytics.isEmpty { row.computed = try analytics(row, time: time, job: &job) }
-                if try select.filter.map({ (f) throws(SQLError) in try SQLEvaluator.holds(f, in: row) }) ?? true {
+                for joined in try join(row, job.configuration) where try select.filter.map({ (f) throws(SQLError) in try SQLEvaluator.holds(f, in: joined) }) ?? true {
                     if let grouping = select.grouping {
-                        try add(row, record: item.record, time: time, substream: substream, grouping: grouping, job: &job, produced: &produced)
+                        try add(joined, record: item.record, time: time, substream: substream, grouping: grouping, job: &job, produced: &produced)
                     } else {
-                        produced.append(SQLJob.Item(record: try project(row), time: time, fromEvents: false))
+                        produced.append(SQLJob.Item(record: try project(joined), time: time, fromEvents: false))
                     }
                 }
             } catch {
@@ -112,15 +116,71 @@ extension SQLJob {
             var record = SQLRecord()
             for item in select.items {
                 switch item {
-                case .all:
-                    if case .record(let input)? = row.inputs.first?.value {
-                        for member in input.members { record.set(member.name, member.value) }
+                case .all(let qualifier):
+                    // `*` merges every input's fields (the event's first); `alias.*` copies one input.
+                    for input in row.inputs where qualifier == nil || input.name.lowercased() == qualifier!.lowercased() {
+                        if case .record(let fields) = input.value {
+                            for member in fields.members where qualifier != nil || record[member.name] == nil { record.set(member.name, member.value) }
+                        }
                     }
                 case .column(let name, let expression):
                     record.set(name, try SQLEvaluator.evaluate(expression, in: row))
                 }
             }
             return .record(record)
+        }
+
+        // MARK: reference joins
+
+        /// The row extended with each JOIN's matching reference rows: one row per match; with LEFT OUTER
+        /// JOIN a row with the table's input NULL when nothing matches.
+        mutating func join(_ row: SQLRow, _ configuration: SQLJob.Configuration) throws(SQLError) -> [SQLRow] {
+            guard !select.joins.isEmpty else { return [row] }
+            var rows = [row]
+            for (index, join) in select.joins.enumerated() {
+                let table = configuration.reference(join.table) ?? SQLReferenceTable(rows: [])
+                var next: [SQLRow] = []
+                for current in rows {
+                    var matched = false
+                    for candidate in try candidates(index, join, table, current) {
+                        var extended = current
+                        extended.inputs.append((join.alias, candidate))
+                        if try SQLEvaluator.holds(join.condition, in: extended) {
+                            next.append(extended)
+                            matched = true
+                        }
+                    }
+                    if !matched && join.outer {
+                        var extended = current
+                        extended.inputs.append((join.alias, .null))
+                        next.append(extended)
+                    }
+                }
+                rows = next
+            }
+            return rows
+        }
+
+        /// The table rows that may match: through the equality's index when there is one.
+        private mutating func candidates(_ index: Int, _ join: SQLPlan.Join, _ table: SQLReferenceTable, _ row: SQLRow) throws(SQLError) -> [SQLValue] {
+            guard let equality = join.equality else { return table.rows }
+            if indexes[index]?.version != table.version || indexes[index]?.count != table.rows.count {
+                var keys: [SQLValue: [Int]] = [:]
+                for (i, candidate) in table.rows.enumerated() {
+                    let key = try? SQLEvaluator.evaluate(equality.table, in: SQLRow(inputs: [(join.alias, candidate)]))
+                    if let key, !key.isNull { keys[Self.indexKey(key), default: []].append(i) }
+                }
+                indexes[index] = (table.version, table.rows.count, keys)
+            }
+            let key = try SQLEvaluator.evaluate(equality.stream, in: row)
+            guard !key.isNull else { return [] }
+            return indexes[index]!.keys[Self.indexKey(key)]?.map { table.rows[$0] } ?? []
+        }
+
+        /// Numbers as floats, so `1` finds `1.0` as `=` does.
+        private static func indexKey(_ value: SQLValue) -> SQLValue {
+            if case .int(let n) = value { return .float(Double(n)) }
+            return value
         }
 
         // MARK: analytic functions
@@ -206,8 +266,8 @@ extension SQLJob {
             }
         }
 
-        private static func newGroup(_ record: SQLValue, _ grouping: SQLPlan.Grouping) -> Group {
-            Group(first: record, accumulators: grouping.aggregates.map { SQLAccumulator($0.kind) })
+        private static func newGroup(_ inputs: [(name: String, value: SQLValue)], _ grouping: SQLPlan.Grouping) -> Group {
+            Group(first: inputs, accumulators: grouping.aggregates.map { SQLAccumulator($0.kind) })
         }
 
         mutating func add(
@@ -228,7 +288,7 @@ extension SQLJob {
                         guard openGroups < job.configuration.maximumGroups else { job.countOverLimit(); continue }
                         openGroups += 1
                         table.order.append(key)
-                        group = Self.newGroup(record, grouping)
+                        group = Self.newGroup(row.inputs, grouping)
                     }
                     try Self.accumulate(&group, arguments, record: record, grouping: grouping)
                     table.groups[key] = group
@@ -243,7 +303,7 @@ extension SQLJob {
                 guard group.entries.count < job.configuration.maximumHistory else { job.countOverLimit(); return }
                 // Keep entries in time order (an adjusted late event lands at the watermark, ≥ every emitted end).
                 let index = group.entries.lastIndex { $0.time <= time }.map { $0 + 1 } ?? 0
-                group.entries.insert((time, record, arguments), at: index)
+                group.entries.insert((time, row.inputs, arguments), at: index)
                 group.ends.insert(time)
                 group.ends.insert(time + size)
                 sliding[slot] = group
@@ -267,7 +327,7 @@ extension SQLJob {
                 }
                 guard openGroups < job.configuration.maximumGroups else { job.countOverLimit(); return }
                 openGroups += 1
-                var group = Self.newGroup(record, grouping)
+                var group = Self.newGroup(row.inputs, grouping)
                 try Self.accumulate(&group, arguments, record: record, grouping: grouping)
                 sessions[slot] = Session(substream: substream, start: time, last: time, group: group)
             }
@@ -277,7 +337,7 @@ extension SQLJob {
         func output(_ group: Group, time: Int64, grouping: SQLPlan.Grouping) throws(SQLError) -> SQLJob.Item? {
             var computed: [SQLExpression: SQLValue] = [:]
             for (i, aggregate) in grouping.aggregates.enumerated() { computed[aggregate.expression] = group.accumulators[i].result() }
-            let row = SQLRow(inputs: [(select.alias, group.first)], timestamp: time, computed: computed)
+            let row = SQLRow(inputs: group.first, timestamp: time, computed: computed)
             if let having = grouping.having, !(try SQLEvaluator.holds(having, in: row)) { return nil }
             return SQLJob.Item(record: try project(row), time: time, fromEvents: false)
         }
@@ -321,9 +381,9 @@ extension SQLJob {
                     group.ends.remove(end)
                     let content = group.entries.filter { $0.time > end - size && $0.time <= end }
                     guard let first = content.first else { continue }
-                    var window = Self.newGroup(first.record, grouping)
+                    var window = Self.newGroup(first.inputs, grouping)
                     do throws(SQLError) {
-                        for entry in content { try Self.accumulate(&window, entry.arguments, record: entry.record, grouping: grouping) }
+                        for entry in content { try Self.accumulate(&window, entry.arguments, record: entry.inputs[0].value, grouping: grouping) }
                         if let row = try output(window, time: end, grouping: grouping) { produced.append(row) }
                     } catch {
                         job.fail(error)

@@ -10,6 +10,17 @@ public struct SQLEvent: Sendable {
     }
 }
 
+/// Reference data: rows (records) and a version that changes whenever the rows do.
+public struct SQLReferenceTable: Sendable {
+    public var rows: [SQLValue]
+    public var version: UInt64
+
+    public init(rows: [SQLValue], version: UInt64 = 0) {
+        self.rows = rows
+        self.version = version
+    }
+}
+
 /// One row a job writes: the `INTO` target, the columns, and the row's time (`System.Timestamp()`).
 public struct SQLOutputRow: Sendable, Hashable {
     public var output: String
@@ -36,6 +47,10 @@ public struct SQLJob: Sendable {
         public var latePolicy: LatePolicy = .adjust
         public var maximumGroups = 100_000
         public var maximumHistory = 10_000
+        /// The reference tables JOINs read (by lower-cased name), looked up for every event so a table
+        /// that changes (the live twins) is seen at once; a table's `version` tells the job when to
+        /// rebuild its index.
+        public var reference: @Sendable (String) -> SQLReferenceTable? = { _ in nil }
 
         public init() {}
     }

@@ -33,6 +33,20 @@ public struct SQLPlan: Sendable {
         var items: [Item]
         var grouping: Grouping?
         var analytics: [Analytic]
+        var joins: [Join] = []
+    }
+
+    /// A JOIN with reference data (a table the job is given, e.g. `twins` or a loaded file): each event
+    /// meets the rows of the table that satisfy `condition`.
+    struct Join: Sendable {
+        var outer: Bool
+        /// The table's name, lower-cased.
+        var table: String
+        var alias: String
+        var condition: SQLExpression
+        /// An equality `stream side = table side` among the condition's AND-ed terms, used to index the
+        /// table; the whole condition is still checked for every candidate.
+        var equality: (stream: SQLExpression, table: SQLExpression)?
     }
 
     enum Item: Sendable {
@@ -77,13 +91,15 @@ public struct SQLPlan: Sendable {
         var when: SQLExpression?
     }
 
-    public init(_ script: SQLScript) throws(SQLError) {
+    /// - Parameter references: the reference tables a JOIN may name (the hub's `twins`, loaded files).
+    public init(_ script: SQLScript, references: Set<String> = []) throws(SQLError) {
+        let references = Set(references.map { $0.lowercased() })
         var statements: [Statement] = []
         var known: Set<String> = [Self.eventsInput]
         for step in script.steps {
             let lowered = step.name.lowercased()
             guard !known.contains(lowered) else { throw SQLError("step \(step.name) is defined twice (or shadows events)", at: step.location) }
-            statements.append(Statement(name: step.name, isStep: true, selects: try Self.plan(step.query, inputs: known, isStep: true)))
+            statements.append(Statement(name: step.name, isStep: true, selects: try Self.plan(step.query, inputs: known, references: references, isStep: true)))
             known.insert(lowered)
         }
         var outputs: [String] = []
@@ -93,32 +109,50 @@ public struct SQLPlan: Sendable {
                 throw SQLError("the parts of a UNION write INTO one output", at: select.location)
             }
             if !outputs.contains(name) { outputs.append(name) }
-            statements.append(Statement(name: name, isStep: false, selects: try Self.plan(query, inputs: known, isStep: false)))
+            statements.append(Statement(name: name, isStep: false, selects: try Self.plan(query, inputs: known, references: references, isStep: false)))
         }
         self.statements = statements
         self.outputs = outputs
     }
 
     /// Parses and plans `text`.
-    public init(_ text: String) throws(SQLError) {
-        try self.init(try SQLParser.parse(text))
+    public init(_ text: String, references: Set<String> = []) throws(SQLError) {
+        try self.init(try SQLParser.parse(text), references: references)
     }
 
-    private static func plan(_ query: SQLQuery, inputs: Set<String>, isStep: Bool) throws(SQLError) -> [Select] {
+    private static func plan(_ query: SQLQuery, inputs: Set<String>, references: Set<String>, isStep: Bool) throws(SQLError) -> [Select] {
         var selects: [Select] = []
         for select in query.selects {
             if isStep, let into = select.into { throw SQLError("a WITH step cannot write INTO \(into)", at: select.location) }
-            selects.append(try plan(select, inputs: inputs))
+            selects.append(try plan(select, inputs: inputs, references: references))
         }
         return selects
     }
 
-    private static func plan(_ select: SQLSelect, inputs: Set<String>) throws(SQLError) -> Select {
+    private static func plan(_ select: SQLSelect, inputs: Set<String>, references: Set<String>) throws(SQLError) -> Select {
         let source = select.from.name.lowercased()
         guard inputs.contains(source) else {
             throw SQLError("unknown input \(select.from.name) (events, or a WITH step defined before this query)", at: select.from.location)
         }
-        if let join = select.joins.first { throw SQLError("JOIN is not supported by this version of the runtime yet", at: join.location) }
+        var joins: [Join] = []
+        var aliases: Set<String> = [select.from.referenceName.lowercased()]
+        for join in select.joins {
+            let table = join.source.name.lowercased()
+            guard references.contains(table) else {
+                if inputs.contains(table) {
+                    throw SQLError("JOIN of two streams is not supported by this version of the runtime yet", at: join.location)
+                }
+                let known = references.sorted().joined(separator: ", ")
+                throw SQLError("unknown reference input \(join.source.name)\(known.isEmpty ? "" : " (reference inputs: \(known))")", at: join.source.location)
+            }
+            if join.source.timestampBy != nil { throw SQLError("reference data has no TIMESTAMP BY", at: join.source.location) }
+            let alias = join.source.referenceName
+            guard aliases.insert(alias.lowercased()).inserted else { throw SQLError("the alias \(alias) is used twice", at: join.source.location) }
+            for (call, node) in join.condition.calls { try checkScalar(call, at: node.location) }
+            joins.append(Join(
+                outer: join.kind == .leftOuter, table: table, alias: alias, condition: join.condition,
+                equality: equality(in: join.condition, tableAlias: alias)))
+        }
         if let apply = select.applies.first { throw SQLError("APPLY is not supported by this version of the runtime yet", at: apply.location) }
         if select.from.timestampBy != nil, source != eventsInput {
             throw SQLError("TIMESTAMP BY applies to the events input; a step's events carry their own time", at: select.from.location)
@@ -129,7 +163,8 @@ public struct SQLPlan: Sendable {
         for (index, item) in select.items.enumerated() {
             switch item {
             case .all(let qualifier, let location):
-                if let qualifier, qualifier.lowercased() != select.from.referenceName.lowercased() {
+                if let qualifier, qualifier.lowercased() != select.from.referenceName.lowercased(),
+                    !select.joins.contains(where: { $0.source.referenceName.lowercased() == qualifier.lowercased() }) {
                     throw SQLError("unknown input \(qualifier)", at: location)
                 }
                 items.append(.all(qualifier: qualifier))
@@ -206,7 +241,32 @@ public struct SQLPlan: Sendable {
         }
         return Select(
             source: source, alias: select.from.referenceName, timestampBy: select.from.timestampBy, substreamKeys: select.from.timestampOver,
-            filter: select.filter, items: items, grouping: grouping, analytics: analytics)
+            filter: select.filter, items: items, grouping: grouping, analytics: analytics, joins: joins)
+    }
+
+    /// An AND-ed `a = b` of `condition` where one side reads only the table (`alias.…`) and the other
+    /// does not read it at all.
+    private static func equality(in condition: SQLExpression, tableAlias alias: String) -> (stream: SQLExpression, table: SQLExpression)? {
+        func readsTable(_ e: SQLExpression) -> (table: Bool, other: Bool) {
+            var table = false, other = false
+            e.visit { node in
+                if case .path(let parts) = node.kind {
+                    if parts[0].lowercased() == alias.lowercased() { table = true } else { other = true }
+                }
+            }
+            return (table, other)
+        }
+        switch condition.kind {
+        case .binary(.and, let a, let b):
+            return equality(in: a, tableAlias: alias) ?? equality(in: b, tableAlias: alias)
+        case .binary(.equal, let a, let b):
+            let (ra, rb) = (readsTable(a), readsTable(b))
+            if ra.table && !ra.other && !rb.table { return (b, a) }
+            if rb.table && !rb.other && !ra.table { return (a, b) }
+            return nil
+        default:
+            return nil
+        }
     }
 
     /// An unaliased column's name: a path's last part, a call's function name, else `column{n}`.

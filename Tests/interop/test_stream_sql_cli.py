@@ -70,3 +70,24 @@ def test_bad_queries_and_lines_are_refused_with_their_position(tmp_path):
     assert "1 failed" in p.stderr and "cannot cast" in p.stderr, p.stderr
     p = sql_test(tmp_path, ROLLUPS, [flight("d", 0, 1)], "--late-policy", "sometimes")
     assert p.returncode == 64, p.stderr
+
+
+def test_reference_data_from_csv_and_json_files(tmp_path):
+    (tmp_path / "fleet.csv").write_text('deviceId,fleet\n"Simulated.drone-01.1",north\nSimulated.drone-01.2,"south, coast"\n')
+    (tmp_path / "twins.json").write_text(json.dumps([{"deviceId": "Simulated.drone-01.1", "properties": {"reported": {"mode": "delivering"}}}]))
+    query = """
+        SELECT e.deviceId, f.fleet, t.properties.reported.mode AS mode
+        FROM events e
+        JOIN fleet f ON e.deviceId = f.deviceId
+        LEFT OUTER JOIN twins t ON e.deviceId = t.deviceId
+    """
+    events = [flight("Simulated.drone-01.1", 0, 50), flight("Simulated.drone-01.2", 5, 40), flight("Simulated.drone-01.3", 10, 30)]
+    p = sql_test(tmp_path, query, events, "--json", "--reference", f"fleet={tmp_path / 'fleet.csv'}",
+                 "--reference", f"twins={tmp_path / 'twins.json'}")
+    assert p.returncode == 0, p.stderr
+    assert [json.loads(line) for line in p.stdout.splitlines()] == [
+        {"output": "output", "deviceId": "Simulated.drone-01.1", "fleet": "north", "mode": "delivering"},
+        {"output": "output", "deviceId": "Simulated.drone-01.2", "fleet": "south, coast", "mode": None},
+    ]
+    p = sql_test(tmp_path, query, events, "--reference", f"fleet={tmp_path / 'fleet.csv'}")
+    assert p.returncode == 65 and "unknown reference input twins" in p.stderr, p.stderr

@@ -38,18 +38,41 @@ public struct JobCommand: AsyncParsableCommand {
         var outOfOrderTolerance: Double = 0
         @Option(help: ArgumentHelp("What happens to a late event: adjust (to the watermark) or drop (default: adjust).", valueName: "policy"))
         var latePolicy: String = "adjust"
+        @Option(help: ArgumentHelp("Reference data a JOIN reads: NAME=FILE, FILE a JSON array of objects, JSON lines, or CSV with a header (.csv). Repeat for more.", valueName: "name=file"))
+        var reference: [String] = []
         @Flag(help: "One JSON object per row: output (the INTO target) plus the selected columns.") var json = false
 
         func validate() throws {
             guard outOfOrderTolerance >= 0, outOfOrderTolerance <= 7 * 86_400 else { throw ValidationError("--out-of-order-tolerance must be 0…604800 seconds") }
             guard SQLJob.LatePolicy(rawValue: latePolicy) != nil else { throw ValidationError("--late-policy must be adjust or drop") }
+            for item in reference {
+                let parts = item.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw ValidationError("--reference takes NAME=FILE, got \(item)") }
+            }
+        }
+
+        /// The reference tables, by lower-cased name.
+        private func loadReferences() throws -> [String: SQLReferenceTable] {
+            var tables: [String: SQLReferenceTable] = [:]
+            for item in reference {
+                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+                let text = try Self.read(parts[1])
+                do {
+                    tables[parts[0].lowercased()] = parts[1].lowercased().hasSuffix(".csv") ? try SQLReferenceTable.csv(text) : try SQLReferenceTable.json(text)
+                } catch {
+                    Self.complain("\(parts[1]):\(error.location.line): \(error.message)")
+                    throw ExitCode(65)
+                }
+            }
+            return tables
         }
 
         func run() async throws {
             let text = try Self.read(query)
+            let tables = try loadReferences()
             let plan: SQLPlan
             do {
-                plan = try SQLPlan(text)
+                plan = try SQLPlan(text, references: Set(tables.keys))
             } catch {
                 Self.complain("\(query):\(error.location.line):\(error.location.column): \(error.message)")
                 throw ExitCode(65)
@@ -57,6 +80,7 @@ public struct JobCommand: AsyncParsableCommand {
             var configuration = SQLJob.Configuration()
             configuration.outOfOrderTolerance = Int64(outOfOrderTolerance * 1000)
             configuration.latePolicy = SQLJob.LatePolicy(rawValue: latePolicy)!
+            configuration.reference = { tables[$0] }
             var job = SQLJob(plan: plan, configuration: configuration)
             var output = StandardOutput()
             var time: Int64 = 0
