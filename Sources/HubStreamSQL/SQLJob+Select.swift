@@ -135,7 +135,7 @@ extension SQLJob {
         /// The row extended with each JOIN's matching reference rows: one row per match; with LEFT OUTER
         /// JOIN a row with the table's input NULL when nothing matches.
         mutating func join(_ row: SQLRow, _ configuration: SQLJob.Configuration) throws(SQLError) -> [SQLRow] {
-            guard !select.joins.isEmpty else { return [row] }
+            guard !select.joins.isEmpty || !select.applies.isEmpty else { return [row] }
             var rows = [row]
             for (index, join) in select.joins.enumerated() {
                 let table = configuration.reference(join.table) ?? SQLReferenceTable(rows: [])
@@ -158,7 +158,38 @@ extension SQLJob {
                 }
                 rows = next
             }
+            for apply in select.applies {
+                var next: [SQLRow] = []
+                for current in rows {
+                    let elements = Self.expand(try SQLEvaluator.evaluate(apply.argument, in: current), properties: apply.properties)
+                    if elements.isEmpty && apply.outer { next.append(extend(current, apply.alias, .null)) }
+                    for element in elements { next.append(extend(current, apply.alias, element)) }
+                    guard next.count <= configuration.maximumHistory else {
+                        throw SQLError("APPLY expanded one event into more than \(configuration.maximumHistory) rows", at: apply.argument.location)
+                    }
+                }
+                rows = next
+            }
             return rows
+        }
+
+        private func extend(_ row: SQLRow, _ alias: String, _ value: SQLValue) -> SQLRow {
+            var extended = row
+            extended.inputs.append((alias, value))
+            return extended
+        }
+
+        /// `GetArrayElements` / `GetRecordProperties` rows of a value (none when it is not an array /
+        /// record).
+        static func expand(_ value: SQLValue, properties: Bool) -> [SQLValue] {
+            switch (value, properties) {
+            case (.array(let items), false):
+                return items.enumerated().map { .record(SQLRecord([("ArrayIndex", .int(Int64($0.offset))), ("ArrayValue", $0.element)])) }
+            case (.record(let record), true):
+                return record.members.map { .record(SQLRecord([("PropertyName", .string($0.name)), ("PropertyValue", $0.value)])) }
+            default:
+                return []
+            }
         }
 
         /// The table rows that may match: through the equality's index when there is one.

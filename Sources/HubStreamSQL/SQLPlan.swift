@@ -34,6 +34,16 @@ public struct SQLPlan: Sendable {
         var grouping: Grouping?
         var analytics: [Analytic]
         var joins: [Join] = []
+        var applies: [Apply] = []
+    }
+
+    /// `CROSS APPLY` / `OUTER APPLY` of `GetArrayElements(array)` (rows `{ArrayIndex, ArrayValue}`) or
+    /// `GetRecordProperties(record)` (rows `{PropertyName, PropertyValue}`).
+    struct Apply: Sendable {
+        var outer: Bool
+        var properties: Bool
+        var argument: SQLExpression
+        var alias: String
     }
 
     /// A JOIN with reference data (a table the job is given, e.g. `twins` or a loaded file): each event
@@ -153,7 +163,16 @@ public struct SQLPlan: Sendable {
                 outer: join.kind == .leftOuter, table: table, alias: alias, condition: join.condition,
                 equality: equality(in: join.condition, tableAlias: alias)))
         }
-        if let apply = select.applies.first { throw SQLError("APPLY is not supported by this version of the runtime yet", at: apply.location) }
+        var applies: [Apply] = []
+        for apply in select.applies {
+            guard case .call(let call) = apply.function.kind, ["GETARRAYELEMENTS", "GETRECORDPROPERTIES"].contains(call.name.uppercased()),
+                call.arguments.count == 1, call.over == nil
+            else { throw SQLError("APPLY takes GetArrayElements(array) or GetRecordProperties(record)", at: apply.function.location) }
+            guard aliases.insert(apply.alias.lowercased()).inserted else { throw SQLError("the alias \(apply.alias) is used twice", at: apply.location) }
+            for (inner, node) in call.arguments[0].calls { try checkScalar(inner, at: node.location) }
+            applies.append(Apply(
+                outer: apply.outer, properties: call.name.uppercased() == "GETRECORDPROPERTIES", argument: call.arguments[0], alias: apply.alias))
+        }
         if select.from.timestampBy != nil, source != eventsInput {
             throw SQLError("TIMESTAMP BY applies to the events input; a step's events carry their own time", at: select.from.location)
         }
@@ -164,7 +183,8 @@ public struct SQLPlan: Sendable {
             switch item {
             case .all(let qualifier, let location):
                 if let qualifier, qualifier.lowercased() != select.from.referenceName.lowercased(),
-                    !select.joins.contains(where: { $0.source.referenceName.lowercased() == qualifier.lowercased() }) {
+                    !select.joins.contains(where: { $0.source.referenceName.lowercased() == qualifier.lowercased() }),
+                    !select.applies.contains(where: { $0.alias.lowercased() == qualifier.lowercased() }) {
                     throw SQLError("unknown input \(qualifier)", at: location)
                 }
                 items.append(.all(qualifier: qualifier))
@@ -241,7 +261,7 @@ public struct SQLPlan: Sendable {
         }
         return Select(
             source: source, alias: select.from.referenceName, timestampBy: select.from.timestampBy, substreamKeys: select.from.timestampOver,
-            filter: select.filter, items: items, grouping: grouping, analytics: analytics, joins: joins)
+            filter: select.filter, items: items, grouping: grouping, analytics: analytics, joins: joins, applies: applies)
     }
 
     /// An AND-ed `a = b` of `condition` where one side reads only the table (`alias.…`) and the other

@@ -111,3 +111,36 @@ struct SQLReferenceJoinTests {
         }
     }
 }
+
+@Suite("stream SQL APPLY")
+struct SQLApplyTests {
+    @Test("CROSS APPLY GetArrayElements: one row per element; events without elements are dropped")
+    func arrays() throws {
+        let rows = try run(
+            "SELECT e.deviceId, r.ArrayIndex AS i, r.ArrayValue AS v FROM events e CROSS APPLY GetArrayElements(e.readings) AS r WHERE r.ArrayValue > 1",
+            tables: [:], [#"{"deviceId":"a","readings":[1,2,3]}"#, #"{"deviceId":"b","readings":[]}"#, #"{"deviceId":"c"}"#])
+        #expect(rows == [#"deviceId="a" i=1 v=2"#, #"deviceId="a" i=2 v=3"#])
+    }
+
+    @Test("OUTER APPLY GetRecordProperties keeps events without properties, with NULLs")
+    func properties() throws {
+        let rows = try run(
+            "SELECT e.deviceId, p.PropertyName AS name, p.PropertyValue AS value FROM events e OUTER APPLY GetRecordProperties(e.sensors) AS p",
+            tables: [:], [#"{"deviceId":"a","sensors":{"t":21.5,"h":40}}"#, #"{"deviceId":"b"}"#])
+        #expect(rows == [#"deviceId="a" name="t" value=21.5"#, #"deviceId="a" name="h" value=40"#, #"deviceId="b" name=null value=null"#])
+    }
+
+    @Test("APPLY with an aggregate: the average of every element in a window")
+    func grouped() throws {
+        let rows = try run(
+            "SELECT e.deviceId, AVG(r.ArrayValue) AS a, COUNT(*) AS n FROM events e CROSS APPLY GetArrayElements(e.readings) AS r GROUP BY e.deviceId, TumblingWindow(second, 10)",
+            tables: [:], [#"{"deviceId":"a","readings":[1,2,3]}"#, #"{"deviceId":"a","readings":[6]}"#])
+        // The events arrive at 0 s and 1 s: windows (−10, 0] and (0, 10].
+        #expect(rows == [#"deviceId="a" a=2.0 n=3"#, #"deviceId="a" a=6.0 n=1"#])
+    }
+
+    @Test("only GetArrayElements and GetRecordProperties can be applied")
+    func errors() {
+        #expect(throws: SQLError.self) { try SQLPlan("SELECT * FROM events e CROSS APPLY UPPER(e.x) AS u") }
+    }
+}
