@@ -5,6 +5,8 @@ public struct SQLRow: Sendable {
     public var inputs: [(name: String, value: SQLValue)]
     public var timestamp: Int64?
     public var computed: [SQLExpression: SQLValue]
+    /// Event times of the inputs of a stream join, so `DATEDIFF(second, s1, s2)` can name inputs.
+    public var times: [String: Int64] = [:]
 
     public init(inputs: [(name: String, value: SQLValue)], timestamp: Int64? = nil, computed: [SQLExpression: SQLValue] = [:]) {
         self.inputs = inputs
@@ -15,6 +17,12 @@ public struct SQLRow: Sendable {
     /// A row of one input.
     public init(_ name: String, _ event: SQLValue, timestamp: Int64? = nil) {
         self.init(inputs: [(name, event)], timestamp: timestamp)
+    }
+
+    /// The event time of the input `name` (stream joins), if known.
+    func time(of name: String) -> Int64? {
+        if times.isEmpty { return nil }
+        return times[name] ?? times.first { $0.key.lowercased() == name.lowercased() }?.value
     }
 
     func input(_ name: String) -> SQLValue? {

@@ -51,6 +51,8 @@ public enum SQLFunctions {
         }
         let unit = unitPath[0]
         func datetime(_ e: SQLExpression) throws(SQLError) -> Int64? {
+            // An input's name stands for its event time (`DATEDIFF(second, s1, s2)` in stream joins).
+            if case .path(let parts) = e.kind, parts.count == 1, let time = row.time(of: parts[0]) { return time }
             switch try SQLEvaluator.evaluate(e, in: row) {
             case .null: return nil
             case .datetime(let ms): return ms

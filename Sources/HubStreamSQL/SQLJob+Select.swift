@@ -22,6 +22,8 @@ extension SQLJob {
         var sessions: [[SQLValue]: Session] = [:]
         var sessionOrder: [[SQLValue]] = []
         var openGroups = 0
+        /// The buffers of a stream join.
+        var streamBuffers = StreamJoinBuffers()
         /// Per JOIN (by index): the equality index of its table and the version it was built from.
         var indexes: [Int: (version: UInt64, count: Int, keys: [SQLValue: [Int]])] = [:]
 
@@ -59,44 +61,116 @@ extension SQLJob {
 
         mutating func accept(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
             let tolerance = item.fromEvents ? job.configuration.outOfOrderTolerance : 0
-            var time = item.time
+            guard let (time, substream) = admit(item, alias: select.alias, timestampBy: select.timestampBy, tolerance: tolerance, job: &job) else {
+                return []
+            }
+            var produced: [SQLJob.Item] = []
+            left(item, time: time, substream: substream, job: &job, produced: &produced)
+            advance(substream, tolerance: tolerance, job: &job, produced: &produced)
+            return produced
+        }
+
+        /// The right-hand stream of a stream join receives an event.
+        mutating func acceptRight(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
+            guard let streamJoin = select.streamJoin else { return [] }
+            let tolerance = item.fromEvents ? job.configuration.outOfOrderTolerance : 0
+            guard let (time, _) = admit(item, alias: streamJoin.alias, timestampBy: streamJoin.timestampBy, tolerance: tolerance, job: &job) else {
+                return []
+            }
+            var produced: [SQLJob.Item] = []
+            right(item, time: time, streamJoin, job: &job, produced: &produced)
+            advance([], tolerance: tolerance, job: &job, produced: &produced)
+            return produced
+        }
+
+        /// A self-join (both sides read this input): the event is admitted once when both sides take its
+        /// time the same way (so lateness is counted once), then offered to the right side, then the left.
+        mutating func acceptBoth(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
+            guard let streamJoin = select.streamJoin, streamJoin.timestampBy?.text == select.timestampBy?.text else {
+                return acceptRight(item, job: &job) + accept(item, job: &job)
+            }
+            let tolerance = item.fromEvents ? job.configuration.outOfOrderTolerance : 0
+            guard let (time, substream) = admit(item, alias: select.alias, timestampBy: select.timestampBy, tolerance: tolerance, job: &job) else {
+                return []
+            }
+            var produced: [SQLJob.Item] = []
+            right(item, time: time, streamJoin, job: &job, produced: &produced)
+            left(item, time: time, substream: substream, job: &job, produced: &produced)
+            advance(substream, tolerance: tolerance, job: &job, produced: &produced)
+            return produced
+        }
+
+        private mutating func left(_ item: SQLJob.Item, time: Int64, substream: [SQLValue], job: inout SQLJob, produced: inout [SQLJob.Item]) {
             var row = SQLRow(select.alias, item.record, timestamp: time)
+            do throws(SQLError) {
+                if !select.analytics.isEmpty { row.computed = try analytics(row, time: time, job: &job) }
+                if let streamJoin = select.streamJoin {
+                    try joinLeft(row, time: time, streamJoin, job: &job, produced: &produced)
+                } else {
+                    try finish(row, record: item.record, time: time, substream: substream, job: &job, produced: &produced)
+                }
+            } catch {
+                job.fail(error)
+            }
+        }
+
+        private mutating func right(_ item: SQLJob.Item, time: Int64, _ streamJoin: SQLPlan.StreamJoin, job: inout SQLJob, produced: inout [SQLJob.Item]) {
+            do throws(SQLError) {
+                try joinRight(SQLRow(streamJoin.alias, item.record, timestamp: time), time: time, streamJoin, job: &job, produced: &produced)
+            } catch {
+                job.fail(error)
+            }
+        }
+
+        /// The event's time (TIMESTAMP BY, else its arrival) and substream, after the lateness policy;
+        /// nil when it cannot be evaluated or is dropped as late (both counted). Advances the watermark.
+        private mutating func admit(
+            _ item: SQLJob.Item, alias: String, timestampBy: SQLExpression?, tolerance: Int64, job: inout SQLJob
+        ) -> (Int64, [SQLValue])? {
+            var time = item.time
+            let row = SQLRow(alias, item.record, timestamp: time)
             let substream: [SQLValue]
             do throws(SQLError) {
-                if let timestampBy = select.timestampBy { time = try Self.eventTime(timestampBy, in: row) }
+                if let timestampBy { time = try Self.eventTime(timestampBy, in: row) }
                 substream = try select.substreamKeys.map { (key) throws(SQLError) in try SQLEvaluator.evaluate(key, in: row) }
             } catch {
                 job.fail(error)
-                return []
+                return nil
             }
             if let latest = latest[substream], time < latest - tolerance {
                 if job.configuration.latePolicy == .drop {
                     job.countLate(dropped: true)
-                    return []
+                    return nil
                 }
                 job.countLate(dropped: false)
                 time = latest - tolerance
             }
             if latest[substream] == nil { firstSeen[substream] = firstSeen.count }
             latest[substream] = max(latest[substream] ?? time, time)
-            row.timestamp = time
-            var produced: [SQLJob.Item] = []
-            do throws(SQLError) {
-                if !select.analytics.isEmpty { row.computed = try analytics(row, time: time, job: &job) }
-                for joined in try join(row, job.configuration) where try select.filter.map({ (f) throws(SQLError) in try SQLEvaluator.holds(f, in: joined) }) ?? true {
-                    if let grouping = select.grouping {
-                        try add(joined, record: item.record, time: time, substream: substream, grouping: grouping, job: &job, produced: &produced)
-                    } else {
-                        produced.append(SQLJob.Item(record: try project(joined), time: time, fromEvents: false))
-                    }
-                }
-            } catch {
-                job.fail(error)
-            }
+            return (time, substream)
+        }
+
+        /// After the watermark moved: windows that ended, and stream-join events that can no longer match.
+        private mutating func advance(_ substream: [SQLValue], tolerance: Int64, job: inout SQLJob, produced: inout [SQLJob.Item]) {
+            guard let latest = latest[substream] else { return }
+            if let streamJoin = select.streamJoin { expireJoin(before: latest - tolerance, streamJoin, job: &job, produced: &produced) }
             if let grouping = select.grouping {
-                close(substream, before: latest[substream]! - tolerance, grouping: grouping, job: &job, into: &produced)
+                close(substream, before: latest - tolerance, grouping: grouping, job: &job, into: &produced)
             }
-            return produced
+        }
+
+        /// The rest of the pipeline for a row (an event, or a joined pair): reference joins and APPLY,
+        /// WHERE, then the window or the projection.
+        mutating func finish(
+            _ row: SQLRow, record: SQLValue, time: Int64, substream: [SQLValue], job: inout SQLJob, produced: inout [SQLJob.Item]
+        ) throws(SQLError) {
+            for joined in try join(row, job.configuration) where try select.filter.map({ (f) throws(SQLError) in try SQLEvaluator.holds(f, in: joined) }) ?? true {
+                if let grouping = select.grouping {
+                    try add(joined, record: record, time: time, substream: substream, grouping: grouping, job: &job, produced: &produced)
+                } else {
+                    produced.append(SQLJob.Item(record: try project(joined), time: time, fromEvents: false))
+                }
+            }
         }
 
         /// `TIMESTAMP BY`'s value as milliseconds: a datetime, or text in a date format.
@@ -446,10 +520,10 @@ extension SQLJob {
             sessionOrder.removeAll { sessions[$0] == nil }
         }
 
-        /// Every open window, at the end of the input.
+        /// Every open window (and stream-join event), at the end of the input.
         mutating func closeAll(job: inout SQLJob) -> [SQLJob.Item] {
-            guard let grouping = select.grouping else { return [] }
-            var produced: [SQLJob.Item] = []
+            var produced = flushJoin(job: &job)
+            guard let grouping = select.grouping else { return produced }
             switch grouping.window {
             case .tumbling, .hopping, .snapshot:
                 // All substreams' windows, in end order, then in the order the substreams appeared.

@@ -119,10 +119,13 @@ public struct SQLJob: Sendable {
 
     private mutating func deliver(_ item: Item, to input: String, into rows: inout [SQLOutputRow]) {
         for s in plan.statements.indices {
-            for k in plan.statements[s].selects.indices where plan.statements[s].selects[k].source == input {
+            for k in plan.statements[s].selects.indices {
+                let select = plan.statements[s].selects[k]
+                let isLeft = select.source == input, isRight = select.streamJoin?.source == input
+                guard isLeft || isRight else { continue }
                 var state = states[s][k]!
                 states[s][k] = nil
-                let produced = state.accept(item, job: &self)
+                let produced = isLeft && isRight ? state.acceptBoth(item, job: &self) : isLeft ? state.accept(item, job: &self) : state.acceptRight(item, job: &self)
                 states[s][k] = state
                 for out in produced { emit(out, statement: s, into: &rows) }
             }

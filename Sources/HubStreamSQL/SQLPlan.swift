@@ -35,6 +35,23 @@ public struct SQLPlan: Sendable {
         var analytics: [Analytic]
         var joins: [Join] = []
         var applies: [Apply] = []
+        var streamJoin: StreamJoin?
+    }
+
+    /// A JOIN of two streams, bounded in time by `DATEDIFF(unit, left, right) BETWEEN low AND high` in its
+    /// condition: each event waits for partners only within those bounds.
+    struct StreamJoin: Sendable {
+        var outer: Bool
+        /// The right input (`events` or a step), lower-cased.
+        var source: String
+        var alias: String
+        var timestampBy: SQLExpression?
+        var condition: SQLExpression
+        var equality: (stream: SQLExpression, table: SQLExpression)?
+        /// Bounds (ms, inclusive, widened by one unit less a millisecond so DATEDIFF's rounding to unit
+        /// boundaries never excludes a pair the condition accepts) on `right time - left time`.
+        var lower: Int64
+        var upper: Int64
     }
 
     /// `CROSS APPLY` / `OUTER APPLY` of `GetArrayElements(array)` (rows `{ArrayIndex, ArrayValue}`) or
@@ -146,11 +163,32 @@ public struct SQLPlan: Sendable {
         }
         var joins: [Join] = []
         var aliases: Set<String> = [select.from.referenceName.lowercased()]
+        var streamJoin: StreamJoin?
         for join in select.joins {
             let table = join.source.name.lowercased()
             guard references.contains(table) else {
                 if inputs.contains(table) {
-                    throw SQLError("JOIN of two streams is not supported by this version of the runtime yet", at: join.location)
+                    guard streamJoin == nil, joins.isEmpty else {
+                        throw SQLError("one JOIN of two streams per query, before any reference JOIN", at: join.location)
+                    }
+                    guard select.from.timestampOver.isEmpty, join.source.timestampOver.isEmpty else {
+                        throw SQLError("TIMESTAMP BY … OVER is not supported with a JOIN of two streams yet", at: join.location)
+                    }
+                    if join.source.timestampBy != nil, table != eventsInput {
+                        throw SQLError("TIMESTAMP BY applies to the events input; a step's events carry their own time", at: join.source.location)
+                    }
+                    let alias = join.source.referenceName
+                    guard aliases.insert(alias.lowercased()).inserted else { throw SQLError("the alias \(alias) is used twice", at: join.source.location) }
+                    for (call, node) in join.condition.calls where call.name.uppercased() != "DATEDIFF" { try checkScalar(call, at: node.location) }
+                    guard let bounds = try timeBounds(in: join.condition, left: select.from.referenceName, right: alias) else {
+                        throw SQLError(
+                            "a JOIN of two streams needs DATEDIFF(unit, \(select.from.referenceName), \(alias)) BETWEEN low AND high in its ON condition",
+                            at: join.location)
+                    }
+                    streamJoin = StreamJoin(
+                        outer: join.kind == .leftOuter, source: table, alias: alias, timestampBy: join.source.timestampBy, condition: join.condition,
+                        equality: equality(in: join.condition, tableAlias: alias), lower: bounds.lower, upper: bounds.upper)
+                    continue
                 }
                 let known = references.sorted().joined(separator: ", ")
                 throw SQLError("unknown reference input \(join.source.name)\(known.isEmpty ? "" : " (reference inputs: \(known))")", at: join.source.location)
@@ -261,7 +299,36 @@ public struct SQLPlan: Sendable {
         }
         return Select(
             source: source, alias: select.from.referenceName, timestampBy: select.from.timestampBy, substreamKeys: select.from.timestampOver,
-            filter: select.filter, items: items, grouping: grouping, analytics: analytics, joins: joins, applies: applies)
+            filter: select.filter, items: items, grouping: grouping, analytics: analytics, joins: joins, applies: applies,
+            streamJoin: streamJoin)
+    }
+
+    /// The time bounds of a stream join from an AND-ed `DATEDIFF(unit, a, b) BETWEEN low AND high` whose
+    /// a and b are the two inputs (either order), as milliseconds of `right - left`.
+    private static func timeBounds(in condition: SQLExpression, left: String, right: String) throws(SQLError) -> (lower: Int64, upper: Int64)? {
+        switch condition.kind {
+        case .binary(.and, let a, let b):
+            if let bounds = try timeBounds(in: a, left: left, right: right) { return bounds }
+            return try timeBounds(in: b, left: left, right: right)
+        case .between(let value, let low, let high, false):
+            guard case .call(let call) = value.kind, call.name.uppercased() == "DATEDIFF", call.arguments.count == 3,
+                case .path(let unit) = call.arguments[0].kind, unit.count == 1,
+                case .path(let first) = call.arguments[1].kind, first.count == 1, case .path(let second) = call.arguments[2].kind, second.count == 1
+            else { return nil }
+            let (x, y) = (first[0].lowercased(), second[0].lowercased())
+            guard Set([x, y]) == Set([left.lowercased(), right.lowercased()]), x != y else { return nil }
+            guard let step = SQLDateTime.milliseconds(per: unit[0]) else {
+                throw SQLError("unknown time unit \(unit[0]) (day, hour, minute, second, millisecond)", at: call.arguments[0].location)
+            }
+            guard case .integer(let lo) = low.kind, case .integer(let hi) = high.kind, lo <= hi,
+                abs(lo) <= 7 * 86_400_000 / step, abs(hi) <= 7 * 86_400_000 / step
+            else { throw SQLError("DATEDIFF … BETWEEN needs whole-number bounds, low ≤ high, within 7 days", at: low.location) }
+            // DATEDIFF counts unit boundaries: a difference of n units means a gap within (n - 1, n + 1) units.
+            let (l, h) = x == left.lowercased() ? (lo, hi) : (-hi, -lo)
+            return (l * step - (step - 1), h * step + (step - 1))
+        default:
+            return nil
+        }
     }
 
     /// An AND-ed `a = b` of `condition` where one side reads only the table (`alias.…`) and the other

@@ -100,7 +100,7 @@ struct SQLReferenceJoinTests {
 
     @Test("join errors at plan time", arguments: [
         ("SELECT * FROM events e JOIN zones z ON e.a = z.a", "unknown reference input zones (reference inputs: twins)"),
-        ("SELECT * FROM events e JOIN events f ON e.a = f.a", "JOIN of two streams is not supported by this version of the runtime yet"),
+        ("SELECT * FROM events e JOIN events f ON e.a = f.a", "a JOIN of two streams needs DATEDIFF(unit, e, f) BETWEEN low AND high in its ON condition"),
         ("SELECT * FROM events e JOIN twins e ON e.a = e.b", "the alias e is used twice"),
     ])
     func planErrors(_ text: String, _ message: String) {
