@@ -375,6 +375,17 @@ extension SQLJob {
             Group(first: inputs, accumulators: grouping.aggregates.map { SQLAccumulator($0.kind) })
         }
 
+        private static func add(
+            to table: inout GroupTable, key: [SQLValue], isNew: Bool, inputs: [(name: String, value: SQLValue)], arguments: [SQLValue],
+            record: SQLValue, grouping: SQLPlan.Grouping
+        ) throws(SQLError) {
+            if isNew {
+                table.order.append(key)
+                table.groups[key] = newGroup(inputs, grouping)
+            }
+            try accumulate(&table.groups[key]!, arguments, record: record, grouping: grouping)
+        }
+
         mutating func add(
             _ row: SQLRow, record: SQLValue, time: Int64, substream: [SQLValue], grouping: SQLPlan.Grouping, job: inout SQLJob,
             produced: inout [SQLJob.Item]
@@ -385,33 +396,24 @@ extension SQLJob {
             case .tumbling, .hopping, .snapshot:
                 let ends = grouping.window == .snapshot ? [time] : grouping.window.ends(containing: time)
                 for end in ends {
-                    var table = fixed[substream, default: [:]][end] ?? GroupTable()
-                    var group: Group
-                    if let existing = table.groups[key] {
-                        group = existing
-                    } else {
+                    let isNew = fixed[substream]?[end]?.groups[key] == nil
+                    if isNew {
                         guard openGroups < job.configuration.maximumGroups else { job.countOverLimit(); continue }
                         openGroups += 1
-                        table.order.append(key)
-                        group = Self.newGroup(row.inputs, grouping)
                     }
-                    try Self.accumulate(&group, arguments, record: record, grouping: grouping)
-                    table.groups[key] = group
-                    fixed[substream, default: [:]][end] = table
+                    // Mutated in place through the dictionaries' subscripts: copying the table per event
+                    // would cost as much as the table is large.
+                    try Self.add(to: &fixed[substream, default: [:]][end, default: GroupTable()], key: key, isNew: isNew,
+                                 inputs: row.inputs, arguments: arguments, record: record, grouping: grouping)
                 }
             case .sliding(let size):
                 let slot = substream + [.string("\u{0}")] + key
-                var group = sliding[slot] ?? {
+                if sliding[slot] == nil {
                     slidingOrder.append(slot)
-                    return SlidingGroup(substream: substream)
-                }()
-                guard group.entries.count < job.configuration.maximumHistory else { job.countOverLimit(); return }
-                // Keep entries in time order (an adjusted late event lands at the watermark, ≥ every emitted end).
-                let index = group.entries.lastIndex { $0.time <= time }.map { $0 + 1 } ?? 0
-                group.entries.insert((time, row.inputs, arguments), at: index)
-                group.ends.insert(time)
-                group.ends.insert(time + size)
-                sliding[slot] = group
+                    sliding[slot] = SlidingGroup(substream: substream)
+                }
+                guard sliding[slot]!.entries.count < job.configuration.maximumHistory else { job.countOverLimit(); return }
+                Self.enter(&sliding[slot]!, time: time, size: size, inputs: row.inputs, arguments: arguments)
             case .session(let timeout, let maximum):
                 let slot = substream + [.string("\u{0}")] + key
                 if var session = sessions[slot], time - session.last <= timeout, time - session.start <= maximum {
@@ -436,6 +438,15 @@ extension SQLJob {
                 try Self.accumulate(&group, arguments, record: record, grouping: grouping)
                 sessions[slot] = Session(substream: substream, start: time, last: time, group: group)
             }
+        }
+
+        /// Adds an event to a sliding group, keeping entries in time order (an adjusted late event lands at
+        /// the watermark, ≥ every emitted end).
+        private static func enter(_ group: inout SlidingGroup, time: Int64, size: Int64, inputs: [(name: String, value: SQLValue)], arguments: [SQLValue]) {
+            let index = group.entries.lastIndex { $0.time <= time }.map { $0 + 1 } ?? 0
+            group.entries.insert((time, inputs, arguments), at: index)
+            group.ends.insert(time)
+            group.ends.insert(time + size)
         }
 
         /// A closed window's row, or nil when HAVING rejects it.

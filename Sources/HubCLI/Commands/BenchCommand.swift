@@ -12,7 +12,7 @@ public struct BenchCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark a hub or an MQTT broker.",
-        subcommands: [Publish.self])
+        subcommands: [Publish.self, SQL.self])
 
     public init() {}
 
