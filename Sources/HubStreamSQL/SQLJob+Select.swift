@@ -375,15 +375,23 @@ extension SQLJob {
             Group(first: inputs, accumulators: grouping.aggregates.map { SQLAccumulator($0.kind) })
         }
 
+        enum Addition { case added, opened, refused }
+
+        /// Adds an event to its group of `table` with one hash look-up when the group exists.
         private static func add(
-            to table: inout GroupTable, key: [SQLValue], isNew: Bool, inputs: [(name: String, value: SQLValue)], arguments: [SQLValue],
+            to table: inout GroupTable, key: [SQLValue], mayOpen: Bool, inputs: [(name: String, value: SQLValue)], arguments: [SQLValue],
             record: SQLValue, grouping: SQLPlan.Grouping
-        ) throws(SQLError) {
-            if isNew {
-                table.order.append(key)
-                table.groups[key] = newGroup(inputs, grouping)
+        ) throws(SQLError) -> Addition {
+            if let index = table.groups.index(forKey: key) {
+                try accumulate(&table.groups.values[index], arguments, record: record, grouping: grouping)
+                return .added
             }
-            try accumulate(&table.groups[key]!, arguments, record: record, grouping: grouping)
+            guard mayOpen else { return .refused }
+            var group = newGroup(inputs, grouping)
+            try accumulate(&group, arguments, record: record, grouping: grouping)
+            table.order.append(key)
+            table.groups[key] = group
+            return .opened
         }
 
         mutating func add(
@@ -396,15 +404,16 @@ extension SQLJob {
             case .tumbling, .hopping, .snapshot:
                 let ends = grouping.window == .snapshot ? [time] : grouping.window.ends(containing: time)
                 for end in ends {
-                    let isNew = fixed[substream]?[end]?.groups[key] == nil
-                    if isNew {
-                        guard openGroups < job.configuration.maximumGroups else { job.countOverLimit(); continue }
-                        openGroups += 1
-                    }
                     // Mutated in place through the dictionaries' subscripts: copying the table per event
                     // would cost as much as the table is large.
-                    try Self.add(to: &fixed[substream, default: [:]][end, default: GroupTable()], key: key, isNew: isNew,
-                                 inputs: row.inputs, arguments: arguments, record: record, grouping: grouping)
+                    switch try Self.add(
+                        to: &fixed[substream, default: [:]][end, default: GroupTable()], key: key, mayOpen: openGroups < job.configuration.maximumGroups,
+                        inputs: row.inputs, arguments: arguments, record: record, grouping: grouping)
+                    {
+                    case .added: break
+                    case .opened: openGroups += 1
+                    case .refused: job.countOverLimit()
+                    }
                 }
             case .sliding(let size):
                 let slot = substream + [.string("\u{0}")] + key
