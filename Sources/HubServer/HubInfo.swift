@@ -22,7 +22,13 @@ public struct HubInfo: Codable, Sendable, Hashable {
 
     public func write(toDataDirectory directory: String) throws {
         let data = try JSONEncoder().encode(self)
-        try data.write(to: URL(fileURLWithPath: Self.path(inDataDirectory: directory)), options: .atomic)
+        // Not Foundation's `.atomic`: on Linux it leaves a TemporaryDirectory.* folder in /tmp per write.
+        let path = Self.path(inDataDirectory: directory)
+        do {
+            try SecureFile.writeAtomically(Array(data), to: path, mode: 0o644)
+        } catch {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: SecureFile.describe(error)])
+        }
     }
 
     public static func read(fromDataDirectory directory: String) -> HubInfo? {

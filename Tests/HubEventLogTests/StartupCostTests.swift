@@ -113,7 +113,9 @@ final class CountingIO: LogFileIO {
         log.close()
         let budget = try Self.recoveryBudget(dir.path, partitions: 2)
         #expect(budget.logBytes >= 104 * 1024 * 1024)
-        #expect(budget.segments >= 12, "a multi-segment log")
+        // 104 MiB in 8 MiB segments over two partitions: at least 6 segments whatever the batching and the
+        // split of keys between the partitions (a segment rolls after the batch that crosses the limit).
+        #expect(budget.segments >= 6, "a multi-segment log")
 
         io.reset()
         let opening = ContinuousClock.now

@@ -179,7 +179,7 @@ enum TestPKI {
             extensions += "extendedKeyUsage=serverAuth\nsubjectAltName=" + serverNames.map { $0.first!.isNumber ? "IP:\($0)" : "DNS:\($0)" }.joined(separator: ",") + "\n"
         }
         let ext = "\(dir)/\(name).ext"
-        try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
+        try extensions.write(toFile: ext, atomically: false, encoding: .utf8)
         try await openssl([
             "x509", "-req", "-in", csr, "-CA", issuer.certificate, "-CAkey", issuer.key, "-CAcreateserial", "-out", pair.certificate, "-days", "2",
             "-extfile", ext,

@@ -44,7 +44,7 @@ struct DataDirectoryLockTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try FileManager.default.createDirectory(atPath: dir.appending("events"), withIntermediateDirectories: true)
-        try "1\n".write(toFile: dir.appending("events/partitions"), atomically: true, encoding: .utf8)
+        try "1\n".write(toFile: dir.appending("events/partitions"), atomically: false, encoding: .utf8)
         let hub = try DataDirectoryLock.acquire(dataDirectory: dir.path, purpose: "meridian serve")
         #expect {
             try OfflineEventLog.open(dataDirectory: dir.path, logger: .init(label: "test"))

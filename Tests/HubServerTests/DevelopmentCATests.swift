@@ -176,7 +176,7 @@ struct DevelopmentCATests {
         defer { dir.remove() }
         let files = DevelopmentCA.Files(dataDirectory: dir.path)
         _ = try DevelopmentCA.ensure(files: files, hostName: "hub")
-        try "garbage".write(toFile: files.serverKey, atomically: true, encoding: .utf8)
+        try "garbage".write(toFile: files.serverKey, atomically: false, encoding: .utf8)
         #expect(try DevelopmentCA.ensure(files: files, hostName: "hub").issuedServerCertificate == "the old files were damaged")
         try FileManager.default.removeItem(atPath: files.caKey)
         #expect {

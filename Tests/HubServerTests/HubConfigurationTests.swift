@@ -88,7 +88,7 @@ struct HubConfigurationTests {
             max-keep-alive = 600
             max-retained-messages = 1000
             persistence-flush-interval = 1
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+            """.write(toFile: path, atomically: false, encoding: .utf8)
         let c = try HubConfiguration.resolve(flags: [.init(.config, .string(path))])
         #expect(c.configFile == path)
         #expect(c.dataDirectory == dir.appending("state"))  // relative to the file
@@ -131,7 +131,7 @@ struct HubConfigurationTests {
             [limits]
             connect-rate = 10
             registry-rate = 0
-            """.write(toFile: toml, atomically: true, encoding: .utf8)
+            """.write(toFile: toml, atomically: false, encoding: .utf8)
         let t = try HubConfiguration.resolve(flags: [.init(.config, .string(toml))])
         #expect(t.hostAliases == ["hub.local", "127.0.0.2"])
         #expect(t.ipFilter.allows([192, 168, 2, 1]) && !t.ipFilter.allows([192, 168, 1, 1]) && !t.ipFilter.allows([8, 8, 8, 8]))
@@ -141,11 +141,11 @@ struct HubConfigurationTests {
             ip-filter:
               - allow 127.0.0.0/8
               - deny ::/0
-            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+            """.write(toFile: yaml, atomically: false, encoding: .utf8)
         let y = try HubConfiguration.resolve(flags: [.init(.config, .string(yaml))])
         #expect(y.ipFilter.rules.count == 2 && y.ipFilter.allows([127, 0, 0, 1]))
         let bad = dir.appending("bad.toml")
-        try "ip-filter = [\"permit 1.2.3.4\"]\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "ip-filter = [\"permit 1.2.3.4\"]\n".write(toFile: bad, atomically: false, encoding: .utf8)
         #expect(throws: HubServerError.self) { try HubConfiguration.resolve(flags: [.init(.config, .string(bad))]) }
     }
 
@@ -168,7 +168,7 @@ struct HubConfigurationTests {
               connect-timeout: 0.25
               maximum-qos: 0
               persistence-flush-interval: 3
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+            """.write(toFile: path, atomically: false, encoding: .utf8)
         let c = try HubConfiguration.resolve(flags: [.init(.config, .string(path))])
         #expect(c.dataDirectory == "/var/lib/meridian")
         #expect(c.mqttPort == 1884)
@@ -194,7 +194,7 @@ struct HubConfigurationTests {
             [limits]
             max-connections = 5
             max-keep-alive = 60
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+            """.write(toFile: path, atomically: false, encoding: .utf8)
         // The config flag may come after the others: the file is still applied first.
         let c = try HubConfiguration.resolve(flags: [
             .init(.mqttPort, .integer(2000)), .init(.allowAnonymous, .bool(false)),
@@ -214,7 +214,7 @@ struct HubConfigurationTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.appending(name)
-        try body.write(toFile: path, atomically: true, encoding: .utf8)
+        try body.write(toFile: path, atomically: false, encoding: .utf8)
         do {
             _ = try HubConfiguration.resolve(flags: [.init(.config, .string(path))] + flags)
         } catch {
@@ -313,7 +313,7 @@ struct HubConfigurationTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.appending("m.toml")
-        try "tls-key = \"/k.pem\"".write(toFile: path, atomically: true, encoding: .utf8)
+        try "tls-key = \"/k.pem\"".write(toFile: path, atomically: false, encoding: .utf8)
         let c = try HubConfiguration.resolve(flags: [.init(.config, .string(path)), .init(.tlsCert, .string("/c.pem"))])
         #expect(c.tlsCertificatePath == "/c.pem" && c.tlsKeyPath == "/k.pem")
     }

@@ -15,7 +15,7 @@ struct MeridianBinaryTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let file = dir.appending("meridian.toml")
-        try "mqtt_port = 1883\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "mqtt_port = 1883\n".write(toFile: file, atomically: false, encoding: .utf8)
         let result = try await ProcessRunner.run(MeridianBinary.path!, ["serve", "--config", file])
         #expect(result.exitCode == 78)
         #expect(result.output == "meridian: config file \(file): unknown key \"mqtt_port\" (did you mean \"mqtt-port\"?)\n")

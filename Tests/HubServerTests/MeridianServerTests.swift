@@ -36,7 +36,7 @@ struct MeridianServerTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let file = dir.appending("file")
-        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        try "x".write(toFile: file, atomically: false, encoding: .utf8)
         #expect {
             try Self.server { $0.dataDirectory = file }.prepareDataDirectory()
         } throws: { error in

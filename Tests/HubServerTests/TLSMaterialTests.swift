@@ -49,7 +49,7 @@ struct TLSMaterialTests {
         let (other, _) = try await OpenSSL.selfSigned(in: dir, name: "other")
         let chain = dir.appending("chain.pem")
         try (String(contentsOfFile: leaf, encoding: .utf8) + String(contentsOfFile: other, encoding: .utf8))
-            .write(toFile: chain, atomically: true, encoding: .utf8)
+            .write(toFile: chain, atomically: false, encoding: .utf8)
         let material = try TLSMaterial.load(certificatePath: chain, keyPath: key)
         #expect(material.certificateChain.count == 2)
         #expect(try material.certificateChain[0].toDERBytes() == NIOSSLCertificate.fromPEMFile(leaf)[0].toDERBytes())
@@ -66,7 +66,7 @@ struct TLSMaterialTests {
             "cannot read tls-cert \(dir.appending("nope.pem")): no such file or directory")
         Self.expectFailure(certificate: certificate, key: dir.path, "cannot read tls-key \(dir.path): is a directory")
         let garbage = dir.appending("garbage.pem")
-        try "not a certificate".write(toFile: garbage, atomically: true, encoding: .utf8)
+        try "not a certificate".write(toFile: garbage, atomically: false, encoding: .utf8)
         Self.expectFailure(certificate: garbage, key: key, "tls-cert \(garbage) is not a valid PEM certificate file")
         Self.expectFailure(certificate: certificate, key: garbage, "tls-key \(garbage) is not a valid PEM private key")
         // The key file given as the certificate: no certificate in it, and no key bytes in the message.

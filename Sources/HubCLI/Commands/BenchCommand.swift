@@ -142,8 +142,8 @@ public struct BenchCommand: AsyncParsableCommand {
             }
             if isatty(2) == 1 { Self.write("\n") }
             if client.json { print(try report.json()) } else { print(report.table()) }
-            if let summaryJson { try (try report.json() + "\n").write(toFile: summaryJson, atomically: true, encoding: .utf8) }
-            if let summaryMarkdown { try report.markdown().write(toFile: summaryMarkdown, atomically: true, encoding: .utf8) }
+            if let summaryJson { try (try report.json() + "\n").write(toFile: summaryJson, atomically: false, encoding: .utf8) }
+            if let summaryMarkdown { try report.markdown().write(toFile: summaryMarkdown, atomically: false, encoding: .utf8) }
             if !report.isClean { throw ExitCode(3) }
         }
 
