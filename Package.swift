@@ -118,6 +118,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HubRouting",
+            dependencies: [
+                "HubCore", "HubEventLog", "HubMessaging", "HubTwins",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "HubStorageSQLite",
             dependencies: [
                 "HubCore",
@@ -313,6 +323,15 @@ let package = Package(
         .testTarget(
             name: "HubStreamSQLTests",
             dependencies: ["HubStreamSQL", "HubCore", "HubTestKit"]
+        ),
+        .testTarget(
+            name: "HubRoutingTests",
+            dependencies: [
+                "HubRouting", "HubEventLog", "HubCore", "HubMessaging", "HubTwins", "HubTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "HubEventLogTests",

@@ -1,7 +1,7 @@
 /// Small files replaced atomically: written to a temporary name, fsynced, renamed over the target, and
 /// the directory fsynced, so a crash leaves either the old or the new contents.
-enum AtomicFile {
-    static func write(_ bytes: [UInt8], to path: String, io: any LogFileIO) throws(EventLogError) {
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String, io: any LogFileIO) throws(EventLogError) {
         let temporary = path + ".tmp"
         let fd = try io.open(temporary, create: true, readOnly: false)
         do throws(EventLogError) {

@@ -137,7 +137,7 @@ public struct POSIXLogFileIO: LogFileIO {
 
 extension LogFileIO {
     /// `write` for an array (keeps typed throws through `withUnsafeBytes`, which only rethrows).
-    func write(_ fd: Int32, _ bytes: [UInt8], at position: Int64) throws(EventLogError) {
+    public func write(_ fd: Int32, _ bytes: [UInt8], at position: Int64) throws(EventLogError) {
         let result: Result<Void, EventLogError> = bytes.withUnsafeBytes { raw in
             Result { () throws(EventLogError) in try write(fd, raw, at: position) }
         }
@@ -145,7 +145,7 @@ extension LogFileIO {
     }
 
     /// `read` of up to `count` bytes into the start of `buffer`.
-    func read(_ fd: Int32, into buffer: inout [UInt8], count: Int, at position: Int64) throws(EventLogError) -> Int {
+    public func read(_ fd: Int32, into buffer: inout [UInt8], count: Int, at position: Int64) throws(EventLogError) -> Int {
         let result: Result<Int, EventLogError> = buffer.withUnsafeMutableBytes { raw in
             Result { () throws(EventLogError) -> Int in
                 try read(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<min(count, raw.count)]), at: position)

@@ -98,16 +98,41 @@ enum ArithmeticOperator: Sendable, Hashable { case add, subtract, multiply, divi
 
 enum ComparisonOperator: Sendable, Hashable { case equal, notEqual, less, greater, lessOrEqual, greaterOrEqual }
 
-/// The scalar functions of twin queries (names case-insensitive).
+/// The two languages that share this grammar: twin queries (`SELECT … FROM devices`) and the conditions
+/// of message routes, which add Azure's routing functions (math, strings, `AS_NUMBER`) and `$`-rooted
+/// paths (`$body`, `$twin`, system properties) next to application properties.
+enum QueryDialect: Sendable, Hashable {
+    case twin
+    case routing
+}
+
+/// The scalar functions of twin queries and route conditions (names case-insensitive).
 enum QueryFunction: String, Sendable, Hashable, CaseIterable {
     case isDefined = "IS_DEFINED", isNull = "IS_NULL", startsWith = "STARTS_WITH", endsWith = "ENDS_WITH"
     case isBool = "IS_BOOL", isNumber = "IS_NUMBER", isString = "IS_STRING", isObject = "IS_OBJECT"
     case isArray = "IS_ARRAY", isPrimitive = "IS_PRIMITIVE"
+    // Routing only.
+    case abs = "ABS", exp = "EXP", power = "POWER", square = "SQUARE", ceiling = "CEILING", floor = "FLOOR"
+    case sign = "SIGN", sqrt = "SQRT", asNumber = "AS_NUMBER", concat = "CONCAT", length = "LENGTH"
+    case lower = "LOWER", upper = "UPPER", substring = "SUBSTRING", indexOf = "INDEX_OF", contains = "CONTAINS"
 
-    var arity: Int {
+    /// The numbers of arguments accepted.
+    var arity: ClosedRange<Int> {
         switch self {
-        case .startsWith, .endsWith: 2
-        default: 1
+        case .startsWith, .endsWith, .power, .indexOf, .contains: 2...2
+        case .substring: 2...3
+        case .concat: 2...16
+        default: 1...1
+        }
+    }
+
+    /// Whether `dialect` has this function: twin queries only know the type checks and affixes.
+    func available(in dialect: QueryDialect) -> Bool {
+        switch self {
+        case .isDefined, .isNull, .startsWith, .endsWith, .isBool, .isNumber, .isString, .isObject, .isArray, .isPrimitive:
+            true
+        default:
+            dialect == .routing
         }
     }
 }

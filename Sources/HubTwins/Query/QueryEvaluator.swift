@@ -1,3 +1,4 @@
+import Foundation
 import HubCore
 
 /// Evaluates query expressions over one service-twin document.
@@ -150,6 +151,67 @@ enum QueryEvaluator {
             let bytes = Array(s.utf8)
             let affixBytes = Array(affix.utf8)
             return .bool(function == .startsWith ? bytes.starts(with: affixBytes) : bytes.reversed().starts(with: affixBytes.reversed()))
+        case .abs, .exp, .square, .ceiling, .floor, .sign, .sqrt:
+            guard let x = number(value) else { return nil }
+            return QueryNumber.json(unary(function, x))
+        case .power:
+            guard let x = number(value), let y = number(arguments[1]) else { return nil }
+            return QueryNumber.json(Foundation.pow(x, y))
+        case .asNumber:
+            switch value {
+            case .number: return value
+            case .string(let text):
+                guard let x = Double(text.trimmingCharacters(in: .whitespaces)), x.isFinite else { return nil }
+                return QueryNumber.json(x)
+            default: return nil
+            }
+        case .concat:
+            var result = ""
+            for argument in arguments {
+                guard case .string(let part) = argument else { return nil }
+                result += part
+            }
+            return .string(result)
+        case .length:
+            guard case .string(let s) = value else { return nil }
+            return .number(String(s.count))
+        case .lower, .upper:
+            guard case .string(let s) = value else { return nil }
+            return .string(function == .lower ? s.lowercased() : s.uppercased())
+        case .substring:
+            guard case .string(let s) = value, let start = number(arguments[1]).flatMap(Int.init(exactly:)), start >= 0 else { return nil }
+            let characters = Array(s)
+            var length = characters.count
+            if arguments.count == 3 {
+                guard let n = number(arguments[2]).flatMap(Int.init(exactly:)), n >= 0 else { return nil }
+                length = n
+            }
+            guard start < characters.count else { return .string("") }
+            return .string(String(characters[start..<min(characters.count, start + min(length, characters.count))]))
+        case .indexOf, .contains:
+            guard case .string(let s) = value, case .string(let part) = arguments[1] else { return nil }
+            let haystack = Array(s), needle = Array(part)
+            var found: Int? = needle.isEmpty ? 0 : nil
+            if found == nil, needle.count <= haystack.count {
+                for i in 0...(haystack.count - needle.count) where haystack[i..<(i + needle.count)].elementsEqual(needle) {
+                    found = i
+                    break
+                }
+            }
+            return function == .contains ? .bool(found != nil) : .number(String(found ?? -1))
+        }
+    }
+
+    private static func unary(_ function: QueryFunction, _ x: Double) -> Double {
+        switch function {
+        case .abs: Swift.abs(x)
+        case .exp: Foundation.exp(x)
+        case .square: x * x
+        case .ceiling: x.rounded(.up)
+        case .floor: x.rounded(.down)
+        case .sign: x > 0 ? 1 : (x < 0 ? -1 : 0)
+        case .sqrt: x < 0 ? .nan : x.squareRoot()
+        default: .nan
         }
     }
 }

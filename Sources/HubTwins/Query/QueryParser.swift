@@ -19,9 +19,11 @@ extension TwinQuery {
 struct QueryParser {
     private let tokens: [QueryToken]
     private var index = 0
+    let dialect: QueryDialect
 
-    init(tokens: [QueryToken]) {
+    init(tokens: [QueryToken], dialect: QueryDialect = .twin) {
         self.tokens = tokens
+        self.dialect = dialect
     }
 
     /// Names that cannot start a path.
@@ -55,6 +57,13 @@ struct QueryParser {
     }
 
     // MARK: clauses
+
+    /// A whole text that is one expression (a route condition).
+    mutating func condition() throws(TwinError) -> QueryExpression {
+        let result = try expression()
+        guard case .end = current.kind else { throw unexpected("the end of the condition") }
+        return result
+    }
 
     mutating func query(text: String) throws(TwinError) -> TwinQuery {
         try expectKeyword("SELECT")
@@ -340,7 +349,7 @@ struct QueryParser {
         if QueryAggregate(rawValue: upper) != nil {
             throw TwinError(.invalidQuery, "aggregates are only allowed as select items", line: token.position.line, column: token.position.column)
         }
-        guard let function = QueryFunction(rawValue: upper) else {
+        guard let function = QueryFunction(rawValue: upper), function.available(in: dialect) else {
             throw TwinError(.invalidQuery, "unknown function \(token.quoted)", line: token.position.line, column: token.position.column)
         }
         advance()
@@ -350,9 +359,11 @@ struct QueryParser {
             repeat { arguments.append(try expression()) } while acceptSymbol(.comma)
         }
         try expectSymbol(.rightParen)
-        guard arguments.count == function.arity else {
+        guard function.arity.contains(arguments.count) else {
+            let arity = function.arity
+            let count = arity.count == 1 ? "\(arity.lowerBound)" : "\(arity.lowerBound) to \(arity.upperBound)"
             throw TwinError(
-                .invalidQuery, "\(function.rawValue) takes \(function.arity) argument\(function.arity == 1 ? "" : "s")",
+                .invalidQuery, "\(function.rawValue) takes \(count) argument\(arity.upperBound == 1 ? "" : "s")",
                 line: token.position.line, column: token.position.column)
         }
         return .function(function, arguments)
@@ -379,8 +390,13 @@ struct QueryParser {
                 }
                 advance()
                 try expectSymbol(.rightBracket)
-            } else {
+            } else if dialect == .twin {
                 return QueryPath(segments: TwinFields.canonical(segments))
+            } else {
+                // Route conditions: `$twin.…` is a twin path (canonical spelling after the root); other
+                // roots are the message's own names, kept byte for byte.
+                guard case .name(let root) = segments[0], root.lowercased() == "$twin" else { return QueryPath(segments: segments) }
+                return QueryPath(segments: [.name("$twin")] + TwinFields.canonical(Array(segments.dropFirst())))
             }
         }
     }
