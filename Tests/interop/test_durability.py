@@ -450,6 +450,11 @@ def test_disk_full_stops_acknowledging_and_recovers_without_restart(tmp_path, sm
         ballast = small_tmpfs / "ballast"
         with open(ballast, "wb") as f:
             f.write(b"\0" * (16 * 1024 * 1024))
+        # Freed only once the flood has stopped: the publishers would fill the ballast's room again within
+        # a second, and the probes below need space that stays free.
+        reserve = small_tmpfs / "reserve"
+        with open(reserve, "wb") as f:
+            f.write(b"\0" * (8 * 1024 * 1024))
         rss_before = hub.rss_kb()
         publishers = [MqttDevice(hub, d, k, tag, random.Random(rng.random()), filler=16 * 1024) for d, k in devices.items()]
         for p in publishers:
@@ -493,12 +498,13 @@ def test_disk_full_stops_acknowledging_and_recovers_without_restart(tmp_path, sm
         assert wait_for(lambda: sum(p.acked_count for p in publishers) > acked_when_full + 50, timeout=10), \
             f"no new PUBACKs within 10 s of freeing space ({sum(p.acked_count for p in publishers)} acked)"
         resumed_after = time.monotonic() - freed_at
+        for p in publishers:
+            p.halt()
+        reserve.unlink()
         status, _, body = post_event(hub, "full-01", devices["full-01"], b'{"probe":"after"}')
         assert status == 204, (status, body)
         assert wait_for(lambda: metrics(hub).get("meridian_eventlog_failing_partitions", 1) == 0, timeout=5)
         assert "writing again" in hub.log_text()
-        for p in publishers:
-            p.halt()
         results = [p.finish() for p in publishers]
         disconnects = sum(p.disconnects for p in publishers)
         publishers = []
