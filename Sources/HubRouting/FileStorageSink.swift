@@ -143,7 +143,7 @@ public final class FileStorageSink: EndpointSink {
     /// The newest `.jsonl` file of a partition (names sort by time), if any.
     private func newestFile(partition: Int) throws -> String? {
         var path = "\(root)/\(partition)"
-        for _ in 0..<5 {
+        for _ in 0..<4 {  // YYYY, MM, DD, HH
             guard let names = try? io.list(path), let last = names.filter({ Int($0) != nil }).sorted().last else { return nil }
             path += "/\(last)"
         }

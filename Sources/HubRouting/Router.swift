@@ -112,7 +112,7 @@ public actor Router {
     /// Applies `change` to the table, validates and stores the result, puts it in force and restarts
     /// the endpoints it affects. Nothing changes when it throws.
     @discardableResult
-    public func update(_ change: (inout RoutingTable) throws(RoutingError) -> Void) async throws(RoutingError) -> RoutingTable {
+    public func update(_ change: @Sendable (inout RoutingTable) throws(RoutingError) -> Void) async throws(RoutingError) -> RoutingTable {
         var table = self.table
         try change(&table)
         let compiled = try table.compiled()
