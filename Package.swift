@@ -153,6 +153,7 @@ let package = Package(
         .target(
             name: "HubHTTPAPI",
             dependencies: [
+                "HubRouting",
                 "HubCore", "HubRegistry", "HubAuth", "MQTTBroker", "HubTwins", "HubMessaging", "HubDevices", "HubEventLog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -171,6 +172,7 @@ let package = Package(
         .target(
             name: "HubServer",
             dependencies: [
+                "HubRouting",
                 "HubCore",
                 "HubAccess",
                 "HubAuth",

@@ -23,6 +23,10 @@ extension ServiceAPI {
         case .readEvents, .getCheckpoints, .commitCheckpoints, .listConsumerGroups, .putConsumerGroup, .deleteConsumerGroup:
             return try await eventsCall(call)
 
+        // MARK: message routing
+        case .getRouting, .putRouting, .putRoute, .deleteRoute, .putEndpoint, .deleteEndpoint, .listEndpointStatus, .testRoute:
+            return try await routingCall(call)
+
         // MARK: cloud-to-device
         case .sendCloudToDevice, .purgeCloudToDevice, .receiveFeedback, .completeFeedback, .abandonFeedback:
             return try await cloudToDeviceCall(call)

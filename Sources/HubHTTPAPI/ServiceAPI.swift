@@ -3,6 +3,7 @@ import HubAuth
 import HubCore
 import HubDevices
 import HubRegistry
+import HubRouting
 import Hummingbird
 import Logging
 import NIOCore
@@ -52,6 +53,8 @@ public struct ServiceAPI: Sendable {
     let devices: DeviceProtocol?
     /// The event log's read side (`/events`, `/consumergroups`); nil answers those routes with 503.
     let events: EventEndpoint?
+    /// Message routing (`/routing`); nil answers those routes with 503.
+    let routing: MessageRouter?
     let configuration: Configuration
     let authenticator: ServiceAuthenticator
     let throttle: RequestThrottle
@@ -60,11 +63,13 @@ public struct ServiceAPI: Sendable {
     let logger: Logger
 
     public init(
-        registry: DeviceRegistry, devices: DeviceProtocol? = nil, events: EventEndpoint? = nil, configuration: Configuration, logger: Logger
+        registry: DeviceRegistry, devices: DeviceProtocol? = nil, events: EventEndpoint? = nil, routing: MessageRouter? = nil,
+        configuration: Configuration, logger: Logger
     ) {
         self.registry = registry
         self.devices = devices
         self.events = events
+        self.routing = routing
         self.configuration = configuration
         self.authenticator = ServiceAuthenticator(
             validator: SASValidator(hostNames: configuration.hostNames),

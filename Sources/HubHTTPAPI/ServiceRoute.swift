@@ -20,6 +20,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     case getTwin, updateTwin, replaceTwin, getModuleTwin, updateModuleTwin, replaceModuleTwin, queryDevices
     case sendCloudToDevice, purgeCloudToDevice, receiveFeedback, completeFeedback, abandonFeedback
     case readEvents, getCheckpoints, commitCheckpoints, listConsumerGroups, putConsumerGroup, deleteConsumerGroup
+    case getRouting, putRouting, putRoute, deleteRoute, putEndpoint, deleteEndpoint, listEndpointStatus, testRoute
 
     /// Method, path pattern (`{name}` captures one segment) and required rights, in one place.
     public var definition: (method: HTTPRequest.Method, path: String, rights: AccessRights) {
@@ -69,6 +70,15 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         case .listConsumerGroups: (.get, "/consumergroups", .serviceConnect)
         case .putConsumerGroup: (.put, "/consumergroups/{consumerGroup}", .serviceConnect)
         case .deleteConsumerGroup: (.delete, "/consumergroups/{consumerGroup}", .serviceConnect)
+        // Routing: changing it needs every right (webhook headers may carry credentials).
+        case .getRouting: (.get, "/routing", .all)
+        case .putRouting: (.put, "/routing", .all)
+        case .putRoute: (.put, "/routing/routes/{name}", .all)
+        case .deleteRoute: (.delete, "/routing/routes/{name}", .all)
+        case .putEndpoint: (.put, "/routing/endpoints/{name}", .all)
+        case .deleteEndpoint: (.delete, "/routing/endpoints/{name}", .all)
+        case .listEndpointStatus: (.get, "/routing/endpoints", .serviceConnect)
+        case .testRoute: (.post, "/routing/test", .serviceConnect)
         }
     }
 
@@ -81,7 +91,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         switch self {
         case .putDevice, .bulkDevices, .regenerateDeviceKey, .putModule, .regeneratePolicyKey, .putCertificate, .verifyCertificate,
             .putUser, .invokeDeviceMethod, .invokeModuleMethod, .updateTwin, .replaceTwin, .updateModuleTwin, .replaceModuleTwin,
-            .queryDevices, .commitCheckpoints:
+            .queryDevices, .commitCheckpoints, .putRouting, .putRoute, .putEndpoint, .testRoute:
             true
         default:
             false

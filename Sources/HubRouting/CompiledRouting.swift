@@ -47,7 +47,8 @@ public struct CompiledRouting: Sendable {
         do {
             return try RoutingCondition(parsing: text)
         } catch {
-            throw RoutingError(.invalidCondition, "\(what): \(error.message)")
+            let position = error.line.map { line in "line \(line), column \(error.column ?? 1): " } ?? ""
+            throw RoutingError(.invalidCondition, "\(what): \(position)\(error.message)")
         }
     }
 

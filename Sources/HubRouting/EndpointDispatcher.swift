@@ -33,6 +33,11 @@ public struct EndpointStatus: Sendable, Hashable {
     public var lastDeliveryTime: Timestamp?
     /// Next offset per partition.
     public var positions: [Int: Int64] = [:]
+
+    public init(endpoint: String, type: String) {
+        self.endpoint = endpoint
+        self.type = type
+    }
 }
 
 /// Feeds one endpoint from the log: reads each partition from the endpoint's durable position, keeps the
@@ -48,12 +53,12 @@ final class EndpointDispatcher: Sendable {
     private let twins: TwinCache
     private let hubName: String
     private let logger: Logger
-    private let settings: Router.Settings
+    private let settings: MessageRouter.Settings
     let status: Mutex<EndpointStatus>
 
     init(
         name: String, type: String, sink: any EndpointSink, log: EventLog, positions: EndpointPositions,
-        routing: @escaping @Sendable () -> CompiledRouting, twins: TwinCache, hubName: String, settings: Router.Settings, logger: Logger
+        routing: @escaping @Sendable () -> CompiledRouting, twins: TwinCache, hubName: String, settings: MessageRouter.Settings, logger: Logger
     ) {
         self.name = name
         self.sink = sink

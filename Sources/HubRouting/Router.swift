@@ -8,7 +8,7 @@ import Synchronization
 /// custom endpoint while `run()` runs, and restarts the ones a table change affects. Dispatchers read
 /// the event log from their own durable positions (see `EndpointDispatcher`), so an endpoint that is
 /// down, slow, removed or added never holds back ingestion or the other endpoints.
-public actor Router {
+public actor MessageRouter {
     public struct Settings: Sendable {
         /// Events read from a partition per step.
         public var batchSize = 256
@@ -87,10 +87,14 @@ public actor Router {
     /// The table in force.
     public nonisolated var table: RoutingTable { current.value.table }
 
-    /// Which endpoints `event` would go to under the table in force (`twin`: the device's service twin
-    /// for `$twin` conditions). For `POST /routing/test`.
-    public nonisolated func test(_ event: HubEventLog.LogEvent, twin: JSONValue?) -> CompiledRouting.Decision {
-        current.value.decide(event, twin: twin)
+    /// Which endpoints `message` would go to under the table in force, reading the sending device's
+    /// twin when a condition needs it. For `POST /routing/test`.
+    public nonisolated func test(_ message: DeviceMessage) async -> CompiledRouting.Decision {
+        let routing = current.value
+        let key = message.connectionModuleID.map { "\(message.connectionDeviceID?.rawValue ?? "")/\($0.rawValue)" } ?? (message.connectionDeviceID?.rawValue ?? "")
+        let event = HubEventLog.LogEvent(offset: 0, sequenceNumber: 0, enqueuedTime: message.enqueuedTime ?? .now(), partitionKey: key, message: message)
+        let twin = routing.needsTwin ? await twins.twin(of: event) : nil
+        return routing.decide(event, twin: twin)
     }
 
     /// Runs the dispatchers until the task is cancelled, then stops them and closes their sinks.

@@ -1,6 +1,7 @@
 import HubDevices
 import HubHTTPAPI
 import HubRegistry
+import HubRouting
 import Logging
 import MQTTBroker
 import NIOCore
@@ -11,7 +12,7 @@ extension MeridianServer {
     /// REST API and MQTT over WebSockets) started in `tasks` for HTTP and HTTPS. Returns the bound port.
     func bind(
         _ plan: ListenerPlan, broker: MQTTBroker, registry: DeviceRegistry, devices: DeviceProtocol, events: EventEndpoint,
-        tls: NIOSSLContext?,
+        routing: MessageRouter, tls: NIOSSLContext?,
         group: any EventLoopGroup,
         logger: Logger, tasks: inout ThrowingTaskGroup<Void, any Error>
     ) async throws -> Int {
@@ -23,7 +24,7 @@ extension MeridianServer {
             name: plan.name, host: plan.host, port: plan.port, tls: plan.kind.needsTLS ? tls : nil, webSocketPaths: paths)
         settings.ipFilter = configuration.ipFilter
         let listener = HTTPListener(
-            configuration: settings, api: serviceAPI(registry: registry, devices: devices, events: events, broker: broker, logger: logger), broker: broker,
+            configuration: settings, api: serviceAPI(registry: registry, devices: devices, events: events, routing: routing, broker: broker, logger: logger), broker: broker,
             eventLoopGroup: group, logger: logger)
         tasks.addTask { try await listener.run() }
         return try await listener.bound().port ?? plan.port
@@ -31,12 +32,14 @@ extension MeridianServer {
 
     /// The service REST API: SAS tokens for the hub's host names, `registry-rate`, and for
     /// `connectedDeviceCount` the broker's count of open MQTT connections (devices and other clients).
-    func serviceAPI(registry: DeviceRegistry, devices: DeviceProtocol, events: EventEndpoint, broker: MQTTBroker, logger: Logger) -> ServiceAPI {
+    func serviceAPI(
+        registry: DeviceRegistry, devices: DeviceProtocol, events: EventEndpoint, routing: MessageRouter, broker: MQTTBroker, logger: Logger
+    ) -> ServiceAPI {
         var settings = ServiceAPI.Configuration(hostNames: configuration.hostNames)
         settings.registryRatePerMinute = configuration.registryRate
         settings.deviceRatePerMinute = configuration.deviceRate
         settings.connectedDeviceCount = { broker.statistics.snapshot().connectionsOpen }
         settings.metrics = { HubMetrics.exposition() }
-        return ServiceAPI(registry: registry, devices: devices, events: events, configuration: settings, logger: logger)
+        return ServiceAPI(registry: registry, devices: devices, events: events, routing: routing, configuration: settings, logger: logger)
     }
 }

@@ -35,7 +35,7 @@ import ServiceLifecycle
 /// throws a `HubServerError` whose message is one line for stderr.
 public struct MeridianServer: Service {
     public let configuration: HubConfiguration
-    private let logger: Logger
+    let logger: Logger
 
     public init(configuration: HubConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -81,6 +81,9 @@ public struct MeridianServer: Service {
                 let devices = DeviceProtocol(
                     registry: registry, twins: twins, telemetry: eventLog, cloudToDevice: cloudToDevice, logger: logger)
                 background.addTask { try await devices.run() }
+                let router = try openRouter(log: eventLog, registry: registry, twins: twins)
+                background.addTask { await router.run() }
+                background.addTask { await RoutingMetricsExporter.run(router) }
                 let newBroker = try await startBroker(
                     registry: registry, devices: devices, persistence: persistence, eventLoopGroup: eventLoopGroup)
                 broker = newBroker
@@ -91,7 +94,7 @@ public struct MeridianServer: Service {
                         let port: Int
                         do {
                             port = try await bind(
-                                plan, broker: newBroker, registry: registry, devices: devices, events: events, tls: tls, group: eventLoopGroup, logger: logger,
+                                plan, broker: newBroker, registry: registry, devices: devices, events: events, routing: router, tls: tls, group: eventLoopGroup, logger: logger,
                                 tasks: &httpListeners)
                         } catch {
                             throw HubServerError.cannotListen(error, listener: plan)

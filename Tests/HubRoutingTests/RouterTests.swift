@@ -44,13 +44,13 @@ func storedRecords(_ root: String) throws -> [JSONObject] {
     return result
 }
 
-@Suite("Router over a real event log")
+@Suite("MessageRouter over a real event log")
 struct RouterTests {
     struct Hub {
         let dir: TemporaryDirectory
         let log: EventLog
         let store: FileRoutingStore
-        var locations: Router.Locations { .init(routingDirectory: dir.appending("routing")) }
+        var locations: MessageRouter.Locations { .init(routingDirectory: dir.appending("routing")) }
 
         init() throws {
             dir = try TemporaryDirectory()
@@ -63,14 +63,14 @@ struct RouterTests {
             store = FileRoutingStore(path: dir.appending("routing/routing.json"))
         }
 
-        func router(twins: [String: JSONValue] = [:], settings: Router.Settings = fastRetries) throws -> Router {
-            try Router(
+        func router(twins: [String: JSONValue] = [:], settings: MessageRouter.Settings = fastRetries) throws -> MessageRouter {
+            try MessageRouter(
                 log: log, store: store, locations: locations, hubName: "meridian-test", settings: settings,
                 twinLookup: { device, _ in twins[device.rawValue] })
         }
 
-        static var fastRetries: Router.Settings {
-            var settings = Router.Settings()
+        static var fastRetries: MessageRouter.Settings {
+            var settings = MessageRouter.Settings()
             settings.retryBase = .milliseconds(50)
             settings.retryCap = .milliseconds(200)
             return settings
