@@ -109,7 +109,7 @@ public actor MessageRouter {
         while !Task.isCancelled {
             do { try await Task.sleep(for: .seconds(3600)) } catch { break }
         }
-        for name in running.keys.sorted() { await stop(name, removeState: false) }
+        for name in running.keys.sorted() { await stop(name, removePositions: false, removeQueue: false) }
         started = false
     }
 
@@ -117,9 +117,22 @@ public actor MessageRouter {
     /// the endpoints it affects. Nothing changes when it throws.
     @discardableResult
     public func update(_ change: @Sendable (inout RoutingTable) throws(RoutingError) -> Void) async throws(RoutingError) -> RoutingTable {
-        var table = self.table
+        let previous = self.table
+        var table = previous
         try change(&table)
         let compiled = try table.compiled()
+        // A new endpoint starts at the end of the log as it is now, so every message accepted after this
+        // call returns reaches it (its dispatcher may start a moment later).
+        for endpoint in table.endpoints where previous.endpoint(named: endpoint.name)?.typeName != endpoint.typeName {
+            var ends: [Int: Int64] = [:]
+            for partition in 0..<log.partitionCount { ends[partition] = (try? log.bounds(partition: partition).next) ?? 0 }
+            do {
+                try FileManager.default.createDirectory(atPath: locations.positionsDirectory, withIntermediateDirectories: true)
+                try positions.save(endpoint.name, ends)
+            } catch {
+                throw RoutingError(.storage, "cannot record endpoint \(endpoint.name)'s start: \(error)")
+            }
+        }
         try store.save(table)
         current.value = compiled
         if started { await reconcile() }
@@ -151,7 +164,8 @@ public actor MessageRouter {
         let endpoints = table.endpoints
         let wanted = Dictionary(uniqueKeysWithValues: endpoints.map { ($0.name, $0) })
         for (name, entry) in running where wanted[name] != entry.endpoint {
-            await stop(name, removeState: wanted[name] == nil || wanted[name]?.typeName != entry.endpoint.typeName)
+            // Gone: forget its positions. Another type: `update` already set its new start.
+            await stop(name, removePositions: wanted[name] == nil, removeQueue: wanted[name]?.typeName != entry.endpoint.typeName)
         }
         for endpoint in endpoints where running[endpoint.name] == nil {
             do {
@@ -190,16 +204,14 @@ public actor MessageRouter {
         return directory.hasPrefix("/") ? directory : "\(locations.storageRoot)/\(directory)"
     }
 
-    private func stop(_ name: String, removeState: Bool) async {
+    private func stop(_ name: String, removePositions: Bool, removeQueue: Bool) async {
         guard let entry = running.removeValue(forKey: name) else { return }
         entry.task.cancel()
         await entry.task.value
         await entry.dispatcher.sink.close()
-        if removeState {
-            positions.remove(name)
-            if case .queue = entry.endpoint.kind {
-                try? FileManager.default.removeItem(atPath: "\(locations.queuesRoot)/\(name)")
-            }
+        if removePositions { positions.remove(name) }
+        if removeQueue, case .queue = entry.endpoint.kind {
+            try? FileManager.default.removeItem(atPath: "\(locations.queuesRoot)/\(name)")
         }
         logger.info("routing endpoint \(name) stopped")
     }
