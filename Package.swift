@@ -128,6 +128,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HubStreamJobs",
+            dependencies: [
+                "HubCore", "HubEventLog", "HubMessaging", "HubRouting", "HubStreamSQL",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "HubStorageSQLite",
             dependencies: [
                 "HubCore",
@@ -153,6 +160,8 @@ let package = Package(
         .target(
             name: "HubHTTPAPI",
             dependencies: [
+                "HubStorage",
+                "HubStreamJobs",
                 "HubRouting",
                 "HubCore", "HubRegistry", "HubAuth", "MQTTBroker", "HubTwins", "HubMessaging", "HubDevices", "HubEventLog",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -172,6 +181,7 @@ let package = Package(
         .target(
             name: "HubServer",
             dependencies: [
+                "HubStreamJobs",
                 "HubRouting",
                 "HubCore",
                 "HubAccess",
@@ -334,6 +344,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "HubStreamJobsTests",
+            dependencies: ["HubStreamJobs", "HubStreamSQL", "HubEventLog", "HubCore", "HubMessaging", "HubTestKit"]
         ),
         .testTarget(
             name: "HubEventLogTests",

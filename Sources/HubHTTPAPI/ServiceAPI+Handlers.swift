@@ -27,6 +27,12 @@ extension ServiceAPI {
         case .getRouting, .putRouting, .putRoute, .deleteRoute, .putEndpoint, .deleteEndpoint, .listEndpointStatus, .testRoute:
             return try await routingCall(call)
 
+        // MARK: stream jobs and alarms
+        case .listStreamJobs, .getStreamJob, .putStreamJob, .deleteStreamJob, .startStreamJob, .stopStreamJob, .streamJobOutput:
+            return try await streamJobsCall(call)
+        case .listAlarms, .getAlarm, .acknowledgeAlarm, .clearAlarm, .alarmCounts:
+            return try await alarmsCall(call)
+
         // MARK: cloud-to-device
         case .sendCloudToDevice, .purgeCloudToDevice, .receiveFeedback, .completeFeedback, .abandonFeedback:
             return try await cloudToDeviceCall(call)

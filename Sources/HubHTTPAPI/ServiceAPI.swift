@@ -4,6 +4,8 @@ import HubCore
 import HubDevices
 import HubRegistry
 import HubRouting
+import HubStorage
+import HubStreamJobs
 import Hummingbird
 import Logging
 import NIOCore
@@ -55,6 +57,10 @@ public struct ServiceAPI: Sendable {
     let events: EventEndpoint?
     /// Message routing (`/routing`); nil answers those routes with 503.
     let routing: MessageRouter?
+    /// Stream jobs (`/jobs/sql`); nil answers those routes with 503.
+    let streamJobs: StreamJobs?
+    /// Alarms (`/alarms`); nil answers those routes with 503.
+    let alarms: (any AlarmStore)?
     let configuration: Configuration
     let authenticator: ServiceAuthenticator
     let throttle: RequestThrottle
@@ -64,8 +70,10 @@ public struct ServiceAPI: Sendable {
 
     public init(
         registry: DeviceRegistry, devices: DeviceProtocol? = nil, events: EventEndpoint? = nil, routing: MessageRouter? = nil,
-        configuration: Configuration, logger: Logger
+        streamJobs: StreamJobs? = nil, alarms: (any AlarmStore)? = nil, configuration: Configuration, logger: Logger
     ) {
+        self.streamJobs = streamJobs
+        self.alarms = alarms
         self.registry = registry
         self.devices = devices
         self.events = events

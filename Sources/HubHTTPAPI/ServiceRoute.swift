@@ -21,6 +21,8 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     case sendCloudToDevice, purgeCloudToDevice, receiveFeedback, completeFeedback, abandonFeedback
     case readEvents, getCheckpoints, commitCheckpoints, listConsumerGroups, putConsumerGroup, deleteConsumerGroup
     case getRouting, putRouting, putRoute, deleteRoute, putEndpoint, deleteEndpoint, listEndpointStatus, testRoute
+    case listStreamJobs, getStreamJob, putStreamJob, deleteStreamJob, startStreamJob, stopStreamJob, streamJobOutput
+    case listAlarms, getAlarm, acknowledgeAlarm, clearAlarm, alarmCounts
 
     /// Method, path pattern (`{name}` captures one segment) and required rights, in one place.
     public var definition: (method: HTTPRequest.Method, path: String, rights: AccessRights) {
@@ -79,6 +81,19 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         case .deleteEndpoint: (.delete, "/routing/endpoints/{name}", .all)
         case .listEndpointStatus: (.get, "/routing/endpoints", .serviceConnect)
         case .testRoute: (.post, "/routing/test", .serviceConnect)
+        // Stream jobs: creating or deleting one needs every right (its outputs call devices and URLs).
+        case .listStreamJobs: (.get, "/jobs/sql", .serviceConnect)
+        case .getStreamJob: (.get, "/jobs/sql/{name}", .serviceConnect)
+        case .putStreamJob: (.put, "/jobs/sql/{name}", .all)
+        case .deleteStreamJob: (.delete, "/jobs/sql/{name}", .all)
+        case .startStreamJob: (.post, "/jobs/sql/{name}/start", .serviceConnect)
+        case .stopStreamJob: (.post, "/jobs/sql/{name}/stop", .serviceConnect)
+        case .streamJobOutput: (.get, "/jobs/sql/{name}/outputs/{output}", .serviceConnect)
+        case .listAlarms: (.get, "/alarms", .serviceConnect)
+        case .getAlarm: (.get, "/alarms/{alarmId}", .serviceConnect)
+        case .acknowledgeAlarm: (.post, "/alarms/{alarmId}/acknowledge", .serviceConnect)
+        case .clearAlarm: (.post, "/alarms/{alarmId}/clear", .serviceConnect)
+        case .alarmCounts: (.get, "/statistics/alarms", .serviceConnect)
         }
     }
 
@@ -91,7 +106,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         switch self {
         case .putDevice, .bulkDevices, .regenerateDeviceKey, .putModule, .regeneratePolicyKey, .putCertificate, .verifyCertificate,
             .putUser, .invokeDeviceMethod, .invokeModuleMethod, .updateTwin, .replaceTwin, .updateModuleTwin, .replaceModuleTwin,
-            .queryDevices, .commitCheckpoints, .putRouting, .putRoute, .putEndpoint, .testRoute:
+            .queryDevices, .commitCheckpoints, .putRouting, .putRoute, .putEndpoint, .testRoute, .putStreamJob:
             true
         default:
             false

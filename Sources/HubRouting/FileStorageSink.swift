@@ -46,15 +46,21 @@ public final class FileStorageSink: EndpointSink {
     }
 
     public func deliver(_ records: [RoutedRecord], partition: Int) async throws {
+        try append(records.map { ($0.event.enqueuedTime, $0.json) }, partition: partition)
+    }
+
+    /// Appends JSON lines (without their newline) to the files of their times, and syncs them; for
+    /// other writers than routing (stream job outputs).
+    public func append(_ items: [(time: Timestamp, line: [UInt8])], partition: Int) throws {
         // Group consecutive records by file (one minute each), append each run in one write.
         var index = 0
         var touched: [Int32] = []
-        while index < records.count {
-            let path = Self.relativePath(partition: partition, time: records[index].event.enqueuedTime)
+        while index < items.count {
+            let path = Self.relativePath(partition: partition, time: items[index].time)
             var bytes: [UInt8] = []
             var end = index
-            while end < records.count, Self.relativePath(partition: partition, time: records[end].event.enqueuedTime) == path {
-                bytes.append(contentsOf: records[end].json)
+            while end < items.count, Self.relativePath(partition: partition, time: items[end].time) == path {
+                bytes.append(contentsOf: items[end].line)
                 bytes.append(0x0A)
                 end += 1
             }

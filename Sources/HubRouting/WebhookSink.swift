@@ -37,18 +37,22 @@ public final class WebhookSink: EndpointSink {
     }
 
     private func post(_ records: ArraySlice<RoutedRecord>, partition: Int) async throws {
+        try await post(records.map(\.json), headers: [("X-Meridian-Endpoint", endpoint), ("X-Meridian-Partition", String(partition))])
+    }
+
+    /// POSTs `records` (JSON values, compact) as one JSON array; throws unless the answer is a 2xx.
+    public func post(_ records: [[UInt8]], headers extra: [(String, String)]) async throws {
         var body: [UInt8] = [0x5B]
         for (i, record) in records.enumerated() {
             if i > 0 { body.append(0x2C) }
-            body.append(contentsOf: record.json)
+            body.append(contentsOf: record)
         }
         body.append(0x5D)
         var request = HTTPClientRequest(url: settings.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "meridian-routing")
-        request.headers.add(name: "X-Meridian-Endpoint", value: endpoint)
-        request.headers.add(name: "X-Meridian-Partition", value: String(partition))
+        request.headers.add(name: "User-Agent", value: "meridian")
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
         for (name, value) in settings.headers.sorted(by: { $0.key < $1.key }) { request.headers.replaceOrAdd(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
         let response: HTTPClientResponse

@@ -55,7 +55,7 @@ public struct MeridianServer: Service {
     /// Every feature's migrations, in order. Never reorder: append.
     public static let migrations =
         SQLiteBrokerPersistence.migrations + SQLiteRegistrySchema.migrations + SQLiteTwinSchema.migrations
-        + SQLiteMessagingSchema.migrations
+        + SQLiteMessagingSchema.migrations + SQLiteAlarmSchema.migrations
 
     public func run() async throws {
         HubMetrics.bootstrap()
@@ -84,6 +84,14 @@ public struct MeridianServer: Service {
                 let router = try openRouter(log: eventLog, registry: registry, twins: twins)
                 background.addTask { await router.run() }
                 background.addTask { await RoutingMetricsExporter.run(router) }
+                let alarms = SQLiteAlarmStore(database: database)
+                let twinsReference = TwinsReference(twins: twins, logger: logger)
+                background.addTask { await twinsReference.run() }
+                let jobs = try openJobs(
+                    log: eventLog, registry: registry, twins: twins, devices: devices, cloudToDevice: cloudToDevice, alarms: alarms,
+                    twinsReference: twinsReference)
+                background.addTask { await jobs.run() }
+                let services = HTTPServices(events: events, routing: router, jobs: jobs, alarms: alarms)
                 let newBroker = try await startBroker(
                     registry: registry, devices: devices, persistence: persistence, eventLoopGroup: eventLoopGroup)
                 broker = newBroker
@@ -94,7 +102,7 @@ public struct MeridianServer: Service {
                         let port: Int
                         do {
                             port = try await bind(
-                                plan, broker: newBroker, registry: registry, devices: devices, events: events, routing: router, tls: tls, group: eventLoopGroup, logger: logger,
+                                plan, broker: newBroker, registry: registry, devices: devices, services: services, tls: tls, group: eventLoopGroup, logger: logger,
                                 tasks: &httpListeners)
                         } catch {
                             throw HubServerError.cannotListen(error, listener: plan)

@@ -456,3 +456,34 @@ public struct SQLPlan: Sendable {
         }
     }
 }
+
+extension SQLPlan {
+    /// How far back in event time (ms) the job's state can reach: the longest window, session, analytic
+    /// history (`LIMIT DURATION`, `ISFIRST` period) or stream-join bound. A job restarted by replaying
+    /// the log from this long before where it stopped rebuilds every open window and history. Analytic
+    /// functions without `LIMIT DURATION` keep history by count only; they count as `unboundedHistory`.
+    public func stateHorizon(unboundedHistory: Int64 = 3_600_000) -> Int64 {
+        var horizon: Int64 = 0
+        for statement in statements {
+            for select in statement.selects {
+                if let grouping = select.grouping {
+                    switch grouping.window {
+                    case .tumbling(let size, let offset): horizon = max(horizon, size + offset)
+                    case .hopping(let size, _, let offset): horizon = max(horizon, size + offset)
+                    case .sliding(let size): horizon = max(horizon, size)
+                    case .session(_, let maximum): horizon = max(horizon, maximum)
+                    case .snapshot: break
+                    }
+                }
+                for analytic in select.analytics {
+                    switch analytic.kind {
+                    case .isFirst(let size): horizon = max(horizon, size)
+                    default: horizon = max(horizon, analytic.limit ?? unboundedHistory)
+                    }
+                }
+                if let join = select.streamJoin { horizon = max(horizon, Swift.max(abs(join.lower), abs(join.upper))) }
+            }
+        }
+        return horizon
+    }
+}

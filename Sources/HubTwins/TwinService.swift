@@ -51,6 +51,7 @@ public final class TwinService: Sendable {
     private let clock: @Sendable () -> Timestamp
     private let logger: Logger
     private let observers = Mutex(Observers())
+    private let changes = Atomic<UInt64>(0)
 
     /// - Parameters:
     ///   - clock: the wall clock for `$lastUpdated` (a fixed one in tests).
@@ -138,9 +139,23 @@ public final class TwinService: Sendable {
     public func deleteTwins(of identity: IdentityID) async throws(TwinError) {
         do {
             let count = try await store.deleteTwins(of: identity)
+            changes.add(1, ordering: .relaxed)
             logger.debug("deleted twins", metadata: ["identity": "\(identity)", "count": "\(count)"])
         } catch {
             throw TwinError.storage(error, while: "deleting twins")
+        }
+    }
+
+    /// Grows by one at every stored change of any twin (tags, desired, reported, deletion): readers
+    /// that cache twins (stream jobs' `twins` reference data) reload when it moved.
+    public var changeCount: UInt64 { changes.load(ordering: .relaxed) }
+
+    /// Twins in identity order after `after` (nil: from the first), at most `limit`, for scans.
+    public func scan(after: IdentityID?, limit: Int, scope: TwinScope = .devices) async throws(TwinError) -> [Twin] {
+        do {
+            return try await store.twins(after: after, limit: limit, scope: scope)
+        } catch {
+            throw TwinError.storage(error, while: "scanning twins")
         }
     }
 
@@ -194,6 +209,7 @@ public final class TwinService: Sendable {
             guard update.changed else { return current }
             do {
                 try await store.replaceTwin(update.twin, expectedEtag: current.etag)
+                changes.add(1, ordering: .relaxed)
             } catch where error.code == .conflict {
                 if expectedEtag != nil { throw TwinError(.preconditionFailed, "the twin changed since the etag in If-Match") }
                 continue

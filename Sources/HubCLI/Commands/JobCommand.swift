@@ -16,7 +16,145 @@ public struct JobCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "sql",
             abstract: "Stream SQL jobs.",
-            subcommands: [Test.self])
+            subcommands: [Test.self, Create.self, List.self, Show.self, Start.self, Stop.self, Delete.self, RecentRows.self])
+    }
+
+    /// `meridian job sql create NAME --query FILE [--output TARGET=TYPE[,k=v…]]…`.
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create (or replace) a stream job running in the hub, and start it.",
+            discussion: """
+                --output TARGET=TYPE[,key=value…] says where an INTO target goes: alarm (severity=, alarmType=), \
+                webhook (url=, header.NAME=), fileStorage (directory=), c2d, method (methodName=, timeoutSeconds=), \
+                eventLog or memory. A target named alarms is an alarm output by default; others are memory \
+                outputs (see `meridian job sql output`). A query that does not plan is refused with its line and column.
+                """)
+        @Argument(help: "The job's name.") var name: String
+        @Option(help: ArgumentHelp("File with the query ('-' for standard input).", valueName: "file")) var query: String
+        @Option(help: ArgumentHelp("Where a target goes: TARGET=TYPE[,key=value…] (repeatable).", valueName: "spec")) var output: [String] = []
+        @Option(help: ArgumentHelp("now, earliest or an ISO 8601 time (without a checkpoint).", valueName: "from")) var startFrom = "now"
+        @Option(help: ArgumentHelp("Seconds an event may arrive behind the latest one.", valueName: "seconds")) var outOfOrderTolerance: Double = 0
+        @Option(help: ArgumentHelp("adjust or drop late events.", valueName: "policy")) var latePolicy = "adjust"
+        @Flag(help: "Create it stopped.") var stopped = false
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let text = query == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                : try String(contentsOfFile: query, encoding: .utf8)
+            var outputs: [String: Any] = [:]
+            for spec in output {
+                let (target, settings) = try Self.parse(spec)
+                outputs[target] = settings
+            }
+            let body: [String: Any] = [
+                "query": text, "outputs": outputs, "startFrom": startFrom, "outOfOrderToleranceSeconds": outOfOrderTolerance,
+                "latePolicy": latePolicy, "enabled": !stopped,
+            ]
+            let job = try await options.client().request(.PUT, "/jobs/sql/\(Path.escape(name))", body: body).json as? [String: Any] ?? [:]
+            JobCommand.print(job, options)
+        }
+
+        static func parse(_ spec: String) throws -> (String, [String: Any]) {
+            guard let equals = spec.firstIndex(of: "=") else { throw ValidationError("--output \(spec): expected TARGET=TYPE[,key=value…]") }
+            let target = String(spec[..<equals])
+            var parts = spec[spec.index(after: equals)...].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            var settings: [String: Any] = ["type": parts.removeFirst()]
+            var headers: [String: String] = [:]
+            for part in parts {
+                guard let eq = part.firstIndex(of: "=") else { throw ValidationError("--output \(spec): '\(part)' is not key=value") }
+                let key = String(part[..<eq]), value = String(part[part.index(after: eq)...])
+                if key.hasPrefix("header.") {
+                    headers[String(key.dropFirst(7))] = value
+                } else if key == "timeoutSeconds", let number = Double(value) {
+                    settings[key] = number
+                } else {
+                    settings[key] = value
+                }
+            }
+            if !headers.isEmpty { settings["headers"] = headers }
+            return (target, settings)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the hub's stream jobs with their state and numbers.")
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            let jobs = try await options.client().request(.GET, "/jobs/sql").json as? [[String: Any]] ?? []
+            if options.json { return Output.json(jobs) }
+            Output.table(["JOB", "STATE", "EVENTS", "ROWS", "LAG", "ERRORS", "LAST ERROR"], jobs.map { job in
+                let status = job["status"] as? [String: Any] ?? [:]
+                let rows = (status["rowsOut"] as? [String: Any] ?? [:]).values.compactMap { ($0 as? NSNumber)?.intValue }.reduce(0, +)
+                return [Output.text(job["name"]), Output.text(status["state"]), Output.text(status["eventsIn"]), String(rows),
+                        Output.text(status["lag"]), Output.text(status["errors"]), Output.text(status["lastError"])]
+            })
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a job: its query, outputs and status.")
+        @Argument(help: "The job's name.") var name: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            JobCommand.print(try await options.client().request(.GET, "/jobs/sql/\(Path.escape(name))").json as? [String: Any] ?? [:], options)
+        }
+    }
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a job (it resumes from its checkpoint).")
+        @Argument(help: "The job's name.") var name: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            JobCommand.print(try await options.client().request(.POST, "/jobs/sql/\(Path.escape(name))/start").json as? [String: Any] ?? [:], options)
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop a job (its checkpoint is kept).")
+        @Argument(help: "The job's name.") var name: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            JobCommand.print(try await options.client().request(.POST, "/jobs/sql/\(Path.escape(name))/stop").json as? [String: Any] ?? [:], options)
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a job and its checkpoint.")
+        @Argument(help: "The job's name.") var name: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            try await options.client().request(.DELETE, "/jobs/sql/\(Path.escape(name))")
+            if options.json { Output.json(["deleted": name]) } else { Swift.print("deleted job \(name)") }
+        }
+    }
+
+    struct RecentRows: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "output", abstract: "The last rows of a job's memory output.")
+        @Argument(help: "The job's name.") var name: String
+        @Argument(help: "The INTO target.") var target: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            let rows = try await options.client().request(.GET, "/jobs/sql/\(Path.escape(name))/outputs/\(Path.escape(target))").json as? [[String: Any]] ?? []
+            if options.json { return Output.json(rows) }
+            for row in rows {
+                let data = (try? JSONSerialization.data(withJSONObject: row["row"] ?? [:], options: [.sortedKeys])) ?? Data()
+                Swift.print("\(Output.text(row["time"]))\t\(String(decoding: data, as: UTF8.self))")
+            }
+        }
+    }
+
+    static func print(_ job: [String: Any], _ options: ClientOptions) {
+        if options.json { return Output.json(job) }
+        let status = job["status"] as? [String: Any] ?? [:]
+        Output.fields([
+            ("job", Output.text(job["name"])), ("state", Output.text(status["state"])),
+            ("enabled", Output.text(job["enabled"])), ("events in", Output.text(status["eventsIn"])),
+            ("rows out", (status["rowsOut"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(Output.text($0.value))" }.joined(separator: " ")),
+            ("late", "\(Output.text(status["lateAdjusted"])) adjusted, \(Output.text(status["lateDropped"])) dropped"),
+            ("errors", Output.text(status["errors"])), ("lag", Output.text(status["lag"])),
+            ("last error", Output.text(status["lastError"])),
+        ])
+        Swift.print("query:\n\(Output.text(job["query"]))")
     }
 
     /// `meridian job sql test`: runs a query over a file of events, offline and deterministically.

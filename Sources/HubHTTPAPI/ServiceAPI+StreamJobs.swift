@@ -1,0 +1,89 @@
+import Foundation
+import HubCore
+import HubStreamJobs
+import HubStreamSQL
+
+/// `/jobs/sql`: stream jobs (Stream Analytics queries running in the hub).
+///
+/// - `PUT /jobs/sql/{name}`: create or replace (`StreamJobDefinition` JSON); the query is planned first
+///   and a bad one is a 400 with its line and column.
+/// - `GET /jobs/sql`, `GET /jobs/sql/{name}`: definitions with their status (state, events in, rows out
+///   per output, late and failed events, lag, last error).
+/// - `POST /jobs/sql/{name}/start`, `…/stop`, `DELETE /jobs/sql/{name}`.
+/// - `GET /jobs/sql/{name}/outputs/{output}`: the last rows of a `memory` output.
+extension ServiceAPI {
+    func streamJobsCall(_ call: APICall) async throws(APIError) -> APIResult {
+        guard let jobs = streamJobs else { throw APIError(.serviceUnavailable, "stream jobs are not running") }
+        switch call.route {
+        case .listStreamJobs:
+            var items: [JSONValue] = []
+            for definition in await jobs.list() { items.append(try Self.jobJSON(definition, await jobs.status(definition.name))) }
+            return .ok(.array(items))
+        case .getStreamJob:
+            let name = try call.capture("name")
+            guard let definition = await jobs.definition(name) else { throw APIError(.notFound, "no job named '\(name)'") }
+            return .ok(try Self.jobJSON(definition, await jobs.status(name)))
+        case .putStreamJob:
+            let name = try call.capture("name")
+            var definition: StreamJobDefinition = try Self.decode(try call.jsonBody, as: StreamJobDefinition.self)
+            if !definition.name.isEmpty, definition.name != name { throw .invalid("the body's name differs from the path's") }
+            definition.name = name
+            let stored = try await Self.jobs { () async throws(StreamJobError) in try await jobs.put(definition) }
+            return .ok(try Self.jobJSON(stored, await jobs.status(name)))
+        case .deleteStreamJob:
+            let name = try call.capture("name")
+            try await Self.jobs { () async throws(StreamJobError) in try await jobs.delete(name) }
+            return .noContent
+        case .startStreamJob, .stopStreamJob:
+            let name = try call.capture("name")
+            let start = call.route == .startStreamJob
+            let definition = try await Self.jobs { () async throws(StreamJobError) in try await jobs.setEnabled(name, start) }
+            return .ok(try Self.jobJSON(definition, await jobs.status(name)))
+        case .streamJobOutput:
+            let name = try call.capture("name")
+            let target = try call.capture("output")
+            let rows = try await Self.jobs { () async throws(StreamJobError) in try await jobs.recentRows(name, target: target) }
+            return .ok(.array(rows.map { row in
+                .object(JSONObject(["time": .string(Timestamp(rawValue: row.time).iso8601), "row": SQLValue.record(row.record).json]))
+            }))
+        default:
+            throw APIError(.serverError, "not a stream job route")
+        }
+    }
+
+    private static func jobs<T: Sendable>(_ body: () async throws(StreamJobError) -> T) async throws(APIError) -> T {
+        do {
+            return try await body()
+        } catch {
+            switch error.code {
+            case .invalid, .invalidQuery: throw APIError(.argumentInvalid, error.message)
+            case .notFound: throw APIError(.notFound, error.message)
+            case .conflict: throw APIError(APIError.Code("Conflict", 409001), error.message)
+            case .storage: throw APIError(.serverError, error.message)
+            }
+        }
+    }
+
+    static func jobJSON(_ definition: StreamJobDefinition, _ status: StreamJobStatus?) throws(APIError) -> JSONValue {
+        guard case .object(var object) = try json(definition) else { return .null }
+        if let status {
+            var s = JSONObject()
+            s["state"] = .string(status.state.rawValue)
+            s["eventsIn"] = .number(String(status.eventsIn))
+            var rows = JSONObject()
+            for (target, count) in status.rowsOut.sorted(by: { $0.key < $1.key }) { rows[target] = .number(String(count)) }
+            s["rowsOut"] = .object(rows)
+            s["lateAdjusted"] = .number(String(status.lateAdjusted))
+            s["lateDropped"] = .number(String(status.lateDropped))
+            s["errors"] = .number(String(status.errors))
+            s["skippedRows"] = .number(String(status.skippedRows))
+            s["overLimit"] = .number(String(status.overLimit))
+            s["suppressedOnReplay"] = .number(String(status.suppressedOnReplay))
+            s["lag"] = .number(String(status.lag))
+            s["lastError"] = .optional(status.lastError)
+            s["lastErrorTime"] = .optional(status.lastErrorTime?.iso8601)
+            object["status"] = .object(s)
+        }
+        return .object(object)
+    }
+}

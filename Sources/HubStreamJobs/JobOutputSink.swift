@@ -1,0 +1,186 @@
+import HubCore
+import HubEventLog
+import HubRouting
+import HubStreamSQL
+import Synchronization
+
+/// What jobs may do outside themselves, provided by the hub (tests pass their own).
+public struct JobActions: Sendable {
+    public var raiseAlarm: @Sendable (AlarmRaise) async throws -> Void
+    /// A cloud-to-device message (JSON body, application properties) to a device.
+    public var sendCloudToDevice: @Sendable (_ device: String, _ body: [UInt8], _ properties: [(String, String)]) async throws -> Void
+    /// A direct method call; returns the device's status code.
+    public var invokeMethod: @Sendable (_ device: String, _ method: String, _ payload: JSONValue, _ timeoutSeconds: Int) async throws -> Int
+    /// The live twins as a reference table (`JOIN twins t ON …`), nil when unavailable.
+    public var twins: @Sendable () -> SQLReferenceTable?
+    /// Appends a message to the event log (for `eventLog` outputs).
+    public var append: @Sendable (_ message: DeviceMessage, _ partitionKey: String) async throws -> Void
+
+    public init(
+        raiseAlarm: @escaping @Sendable (AlarmRaise) async throws -> Void = { _ in },
+        sendCloudToDevice: @escaping @Sendable (String, [UInt8], [(String, String)]) async throws -> Void = { _, _, _ in },
+        invokeMethod: @escaping @Sendable (String, String, JSONValue, Int) async throws -> Int = { _, _, _, _ in 200 },
+        twins: @escaping @Sendable () -> SQLReferenceTable? = { nil },
+        append: @escaping @Sendable (DeviceMessage, String) async throws -> Void = { _, _ in }
+    ) {
+        self.raiseAlarm = raiseAlarm
+        self.sendCloudToDevice = sendCloudToDevice
+        self.invokeMethod = invokeMethod
+        self.twins = twins
+        self.append = append
+    }
+}
+
+/// Takes the rows of one `INTO` target. `deliver` returns once they are taken for good; a throw means
+/// the job retries the same rows (with back-off) before it reads on.
+protocol JobOutputSink: Sendable {
+    func deliver(_ rows: [SQLOutputRow]) async throws
+    func close() async
+}
+
+/// The row's value of a column, by case-insensitive name, as text.
+func column(_ row: SQLOutputRow, _ names: String...) -> String? {
+    for member in row.record.members where names.contains(where: { $0.sameIgnoringCase(member.name) }) {
+        switch member.value {
+        case .null: return nil
+        case .string(let s): return s
+        default: return JSONWriter.string(member.value.json)
+        }
+    }
+    return nil
+}
+
+extension String {
+    fileprivate func sameIgnoringCase(_ other: String) -> Bool { lowercased() == other.lowercased() }
+}
+
+/// The row as a JSON object.
+func rowJSON(_ row: SQLOutputRow) -> JSONValue { SQLValue.record(row.record).json }
+
+struct AlarmOutputSink: JobOutputSink {
+    let job: String
+    let target: String
+    let output: JobOutput
+    let actions: JobActions
+
+    func deliver(_ rows: [SQLOutputRow]) async throws {
+        for row in rows {
+            let severity = column(row, "severity").flatMap { AlarmSeverity(rawValue: $0.lowercased()) } ?? output.severity ?? .warning
+            let raise = AlarmRaise(
+                type: column(row, "alarmType") ?? output.alarmType ?? target, source: "job:\(job)", deviceID: column(row, "deviceId") ?? "",
+                severity: severity, message: column(row, "message"), details: rowJSON(row), time: Timestamp(rawValue: row.time))
+            try await actions.raiseAlarm(raise)
+        }
+    }
+
+    func close() async {}
+}
+
+struct WebhookOutputSink: JobOutputSink {
+    let job: String
+    let target: String
+    let sink: WebhookSink
+
+    init(job: String, target: String, output: JobOutput) {
+        self.job = job
+        self.target = target
+        sink = WebhookSink(
+            endpoint: "\(job)/\(target)",
+            settings: WebhookSettings(url: output.url ?? "", headers: output.headers ?? [:], timeoutSeconds: output.timeoutSeconds ?? 10))
+    }
+
+    func deliver(_ rows: [SQLOutputRow]) async throws {
+        var start = 0
+        while start < rows.count {
+            let end = min(rows.count, start + 100)
+            try await sink.post(rows[start..<end].map { JSONWriter.bytes(rowJSON($0)) }, headers: [("X-Meridian-Job", job), ("X-Meridian-Output", target)])
+            start = end
+        }
+    }
+
+    func close() async { await sink.close() }
+}
+
+struct FileOutputSink: JobOutputSink {
+    let sink: FileStorageSink
+
+    func deliver(_ rows: [SQLOutputRow]) async throws {
+        try sink.append(rows.map { (Timestamp(rawValue: $0.time), JSONWriter.bytes(rowJSON($0))) }, partition: 0)
+    }
+
+    func close() async { await sink.close() }
+}
+
+/// C2D commands and direct methods: the feedback loop. A row without a `deviceId` is counted as an error
+/// and skipped (retrying cannot fix it); a device that is offline for a method call is reported the
+/// same way (Azure answers 404 DeviceNotOnline), while a failure of the hub itself is retried.
+struct DeviceActionSink: JobOutputSink {
+    let job: String
+    let target: String
+    let output: JobOutput
+    let actions: JobActions
+    let skipped: @Sendable (String) -> Void
+
+    func deliver(_ rows: [SQLOutputRow]) async throws {
+        for row in rows {
+            guard let device = column(row, "deviceId"), !device.isEmpty else {
+                skipped("output \(target): a row without deviceId")
+                continue
+            }
+            switch output.type {
+            case .c2d:
+                try await actions.sendCloudToDevice(device, JSONWriter.bytes(rowJSON(row)), [("job", job), ("output", target)])
+            default:
+                do {
+                    let status = try await actions.invokeMethod(device, output.methodName ?? target, rowJSON(row), Int(output.timeoutSeconds ?? 30))
+                    if !(200..<300).contains(status) { skipped("output \(target): method on \(device) answered \(status)") }
+                } catch let error as JobActionError {
+                    skipped("output \(target): \(error.message)")
+                }
+            }
+        }
+    }
+
+    func close() async {}
+}
+
+/// A failure of an action that retrying will not fix (an unknown or offline device).
+public struct JobActionError: Error, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+struct EventLogOutputSink: JobOutputSink {
+    let job: String
+    let target: String
+    let actions: JobActions
+
+    static let source = DeviceMessage.Source(rawValue: "streamJob")
+
+    func deliver(_ rows: [SQLOutputRow]) async throws {
+        for row in rows {
+            let message = DeviceMessage(
+                body: JSONWriter.bytes(rowJSON(row)), contentType: "application/json", contentEncoding: "utf-8",
+                applicationProperties: [.init("job", job), .init("output", target)], messageSource: Self.source)
+            try await actions.append(message, column(row, "deviceId") ?? job)
+        }
+    }
+
+    func close() async {}
+}
+
+/// The last rows of a target, for `GET /jobs/sql/{name}/outputs/{target}`.
+final class MemoryOutputSink: JobOutputSink {
+    private let rows = Mutex<[SQLOutputRow]>([])
+
+    func deliver(_ new: [SQLOutputRow]) async throws {
+        rows.withLock { rows in
+            rows.append(contentsOf: new)
+            if rows.count > JobOutput.memoryRows { rows.removeFirst(rows.count - JobOutput.memoryRows) }
+        }
+    }
+
+    var recent: [SQLOutputRow] { rows.withLock { $0 } }
+
+    func close() async {}
+}
