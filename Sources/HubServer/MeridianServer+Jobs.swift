@@ -19,7 +19,15 @@ extension MeridianServer {
         alarms: any AlarmStore, twinsReference: TwinsReference
     ) throws(HubServerError) -> StreamJobs {
         let actions = JobActions(
-            raiseAlarm: { raise in _ = try await alarms.raise(raise) },
+            raiseAlarm: { raise in
+                do throws(StorageError) {
+                    _ = try await alarms.raise(raise)
+                } catch {
+                    // A row that cannot be stored as an alarm (details nested too deeply): retrying will not help.
+                    guard error.code == .conflict else { throw error }
+                    throw JobActionError("alarm not stored: \(error.message)")
+                }
+            },
             sendCloudToDevice: { device, body, properties in
                 guard let id = DeviceID(rawValue: device) else { throw JobActionError("'\(device)' is not a device id") }
                 let identity: Device
@@ -49,7 +57,7 @@ extension MeridianServer {
                     log.append(message, partitionKey: key) { result in continuation.resume(with: result.mapError { $0 as any Error }) }
                 }
             })
-        do {
+        do throws(StreamJobError) {
             return try StreamJobs(log: log, directory: configuration.dataDirectory + "/jobs", actions: actions, logger: logger)
         } catch {
             throw HubServerError(.storage, "cannot open the stream jobs: \(error.message)")

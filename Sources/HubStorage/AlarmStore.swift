@@ -4,6 +4,7 @@ import Synchronization
 /// Where alarms are kept.
 public protocol AlarmStore: Sendable {
     /// Updates the active alarm of the same (source, type, device), or creates one; returns it.
+    /// Details nested deeper than `JSONParser.maximumDepth` are refused (`AlarmRaise.checkDetails`).
     func raise(_ raise: AlarmRaise) async throws(StorageError) -> Alarm
     func alarm(_ id: Int64) async throws(StorageError) -> Alarm?
     /// Matching alarms, newest last occurrence first, at most `filter.limit`.
@@ -14,6 +15,25 @@ public protocol AlarmStore: Sendable {
     func clear(_ id: Int64, at time: Timestamp) async throws(StorageError) -> Alarm?
     /// Active (not cleared) alarms by severity.
     func counts() async throws(StorageError) -> [AlarmSeverity: Int]
+}
+
+extension AlarmRaise {
+    /// Refuses details nested deeper than `JSONParser.maximumDepth` containers with `.conflict`: a
+    /// backend that keeps them as JSON text could not read them back, and every backend must agree.
+    public func checkDetails() throws(StorageError) {
+        if Self.nestsDeeper(details, than: JSONParser.maximumDepth) {
+            throw StorageError(.conflict, "alarm details nest deeper than \(JSONParser.maximumDepth) levels")
+        }
+    }
+
+    /// Whether `value` holds more than `limit` nested containers; recurses at most `limit + 1` levels.
+    private static func nestsDeeper(_ value: JSONValue, than limit: Int) -> Bool {
+        switch value {
+        case .array(let elements): limit == 0 || elements.contains { nestsDeeper($0, than: limit - 1) }
+        case .object(let object): limit == 0 || object.members.contains { nestsDeeper($0.value, than: limit - 1) }
+        case .null, .bool, .number, .string: false
+        }
+    }
 }
 
 extension Alarm {
@@ -64,6 +84,7 @@ public final class InMemoryAlarmStore: AlarmStore {
     public init() {}
 
     public func raise(_ raise: AlarmRaise) async throws(StorageError) -> Alarm {
+        try raise.checkDetails()
         let key = Key(source: raise.source, type: raise.type, deviceID: raise.deviceID)
         return state.withLock { state in
             if let id = state.active[key], let active = state.alarms[id] {

@@ -62,6 +62,7 @@ struct AlarmOutputSink: JobOutputSink {
     let target: String
     let output: JobOutput
     let actions: JobActions
+    let skipped: @Sendable (String) -> Void
 
     func deliver(_ rows: [SQLOutputRow]) async throws {
         for row in rows {
@@ -69,7 +70,11 @@ struct AlarmOutputSink: JobOutputSink {
             let raise = AlarmRaise(
                 type: column(row, "alarmType") ?? output.alarmType ?? target, source: "job:\(job)", deviceID: column(row, "deviceId") ?? "",
                 severity: severity, message: column(row, "message"), details: rowJSON(row), time: Timestamp(rawValue: row.time))
-            try await actions.raiseAlarm(raise)
+            do {
+                try await actions.raiseAlarm(raise)
+            } catch let error as JobActionError {
+                skipped("output \(target): \(error.message)")
+            }
         }
     }
 

@@ -165,7 +165,7 @@ public actor StreamJobs {
             let output = definition.output(target)
             let key = target.lowercased()
             switch output.type {
-            case .alarm: sinks[key] = AlarmOutputSink(job: name, target: target, output: output, actions: actions)
+            case .alarm: sinks[key] = AlarmOutputSink(job: name, target: target, output: output, actions: actions, skipped: skipped!)
             case .webhook: sinks[key] = WebhookOutputSink(job: name, target: target, output: output)
             case .fileStorage:
                 let root = output.directory.map { $0.hasPrefix("/") ? $0 : "\(jobDirectory)/\($0)" } ?? "\(jobDirectory)/\(target)"

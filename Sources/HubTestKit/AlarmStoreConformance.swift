@@ -62,6 +62,7 @@ public enum AlarmStoreConformance {
         case newestFirstWithinLimit
         case countsActiveBySeverity
         case detailsRoundTrip
+        case tooDeepDetailsAreRefused
         case awkwardStringsStayExact
         case concurrentRaisesCountOnOneAlarm
         case survivesReopen
@@ -328,6 +329,17 @@ public enum AlarmStoreConformance {
             // A repeat replaces the details wholesale (no merge).
             let replaced = try await store.raise(raise(device: "d0", details: .object(JSONObject(["only": .bool(true)])), at: 1))
             #expect(try await store.alarm(replaced.id)?.details == .object(JSONObject(["only": .bool(true)])))
+
+        case .tooDeepDetailsAreRefused:
+            func nested(_ levels: Int) -> JSONValue {
+                (0..<levels).reduce(JSONValue.number("1")) { inner, n in n.isMultiple(of: 2) ? .array([inner]) : .object(JSONObject(["k": inner])) }
+            }
+            let deepest = nested(JSONParser.maximumDepth)
+            let kept = try await store.raise(raise(details: deepest))
+            #expect(try await store.alarm(kept.id)?.details == deepest, "\(JSONParser.maximumDepth) levels are kept")
+            await IdentitySamples.expectStorageError(.conflict) { _ = try await store.raise(raise(details: nested(JSONParser.maximumDepth + 1), at: 1)) }
+            await IdentitySamples.expectStorageError(.conflict) { _ = try await store.raise(raise(device: "other", details: nested(1_000))) }
+            #expect(try await store.alarms(AlarmFilter()).map(\.count) == [1], "a refused raise changes nothing")
 
         case .awkwardStringsStayExact:
             // Canonically equivalent (Swift `==`) but different bytes: different keys, as in a SQL backend.

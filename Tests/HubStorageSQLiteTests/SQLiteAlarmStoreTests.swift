@@ -26,7 +26,7 @@ struct SQLiteAlarmStoreTests {
         let database = try fixture.openDatabase()
         let insert = """
             INSERT INTO alarm (type, source, device_id, severity, cleared, details, count, first_occurrence, last_occurrence)
-            VALUES ('t', 's', 'd', 'major', ?, 'null', 1, 0, 0)
+            VALUES (X'74', X'73', X'64', 'major', ?, 'null', 1, 0, 0)
             """
         try await database.write("cleared rows") { db in
             try db.execute(sql: insert, arguments: [1])
@@ -48,14 +48,14 @@ struct SQLiteAlarmStoreTests {
         let database = try fixture.openDatabase()
         let plans = try await database.read("query plans") { db in
             try [
-                "SELECT id FROM alarm WHERE source = 's' AND type = 't' AND device_id = 'd' AND cleared = 0",
-                "SELECT id FROM alarm ORDER BY last_occurrence DESC, id DESC LIMIT 100",
+                "SELECT * FROM alarm WHERE source = substr(X'0073', 2) AND type = substr(X'0074', 2) AND device_id = substr(X'0064', 2) AND cleared = 0",
+                "SELECT * FROM alarm ORDER BY last_occurrence DESC, id DESC LIMIT 100",
             ].map { sql in
                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String? ?? "" }.joined(separator: "; ")
             }
         }
-        #expect(plans[0].contains("USING INDEX"), "\(plans[0])")
-        #expect(plans[1].contains("USING INDEX") && !plans[1].contains("TEMP B-TREE"), "\(plans[1])")
+        #expect(plans[0].contains("INDEX alarm_active_key"), "\(plans[0])")
+        #expect(plans[1].contains("INDEX alarm_last") && !plans[1].contains("TEMP B-TREE"), "\(plans[1])")
     }
 
     @Test("the alarm migrations run beside every other feature's and again on an opened database")
