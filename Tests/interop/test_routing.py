@@ -15,9 +15,13 @@ import pytest
 
 from brokers import BrokerProcess
 from test_device_security import OWNER_KEY, Device, cli, sas_token
-from test_durability import metrics
+from test_durability import metrics, wait_for as _wait_for
 
 pytestmark = pytest.mark.meridian_only
+
+
+def wait_for(predicate, timeout=15.0):
+    return _wait_for(predicate, timeout)
 
 
 @pytest.fixture
@@ -91,14 +95,6 @@ def publish(d, device_id, body: dict, properties: dict | None = None):
     info.wait_for_publish(10)
     assert info.is_published()
 
-
-def wait_for(predicate, timeout=15.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 def stored_files(hub, endpoint):

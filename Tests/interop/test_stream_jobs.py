@@ -14,8 +14,13 @@ import pytest
 
 from brokers import BrokerProcess
 from test_device_security import OWNER_KEY, Device, cli, sas_token
+from test_durability import wait_for as _wait_for
 
 pytestmark = pytest.mark.meridian_only
+
+
+def wait_for(predicate, timeout=15.0):
+    return _wait_for(predicate, timeout)
 
 
 @pytest.fixture
@@ -58,14 +63,6 @@ def status(d, device_id, second, battery, temperature=70.0):
     info.wait_for_publish(10)
     assert info.is_published()
 
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_a_job_raises_an_alarm_and_commands_the_drone(hub, tmp_path):
