@@ -44,10 +44,10 @@ public struct StreamJobStatus: Sendable, Hashable {
 ///
 /// **Restarts.** The checkpoint (`<dir>/checkpoint.json`, replaced atomically after each delivery and
 /// every second) holds the positions, the latest enqueued time read, and fingerprints of the rows
-/// delivered recently. A restarted job replays the log from `stateHorizon + tolerance + 1 min` before
-/// that time, which rebuilds every open window and history, and delivers only rows it had not
-/// delivered (rows older than the rebuilt span, and rows whose fingerprint was delivered, are
-/// suppressed and counted). So a stop and start, a hub restart or a crash between deliveries neither
+/// delivered in the last minute. A restarted job replays the log from `stateHorizon + tolerance + 1 min`
+/// before that time, which rebuilds every open window and history; what the replayed events up to the
+/// saved positions produce was delivered before and is held back, as are rows whose fingerprint was
+/// delivered (both counted in `suppressedOnReplay`). So a stop and start, a hub restart or a crash between deliveries neither
 /// loses nor repeats a window; a crash in the instant between a delivery and its checkpoint repeats
 /// that one batch (at least once).
 final class StreamJobRunner: Sendable {
@@ -62,6 +62,8 @@ final class StreamJobRunner: Sendable {
 
     /// Events read per partition per step.
     static let batchSize = 256
+    /// Fingerprints of recently delivered rows kept in the checkpoint.
+    static let maxFingerprints = 10_000
 
     init(definition: StreamJobDefinition, plan: SQLPlan, log: EventLog, directory: String, sinks: [String: any JobOutputSink], actions: JobActions, logger: Logger) {
         self.definition = definition
@@ -175,7 +177,8 @@ final class StreamJobRunner: Sendable {
             }
             nonJSON += errors
             guard await deliver(rows) else { return }
-            for row in rows { delivered[fingerprint(row), default: Checkpoint.Entry(count: 0, time: row.time)].count += 1 }
+            let now = Timestamp.now().rawValue
+            for row in rows { delivered[fingerprint(row), default: Checkpoint.Entry(count: 0, time: now)].count += 1 }
             if replaying, positions.allSatisfy({ $0.value >= (replayUntil[$0.key] ?? 0) }) {
                 replaying = false
                 status.withLock { $0.state = .running }
@@ -265,8 +268,15 @@ final class StreamJobRunner: Sendable {
 
     private func save(positions: [Int: Int64], lastEnqueued: Int64, delivered: inout [UInt64: Checkpoint.Entry]) {
         // Keep the fingerprints a replay from this checkpoint could produce again.
-        let keepFrom = lastEnqueued - replaySpan
+        // Rows that events before the saved positions produce are held back on replay anyway; the
+        // fingerprints only cover a replay that interleaves partitions a little differently, so the last
+        // minute of deliveries (at most `maxFingerprints`) is enough and keeps the file small.
+        let keepFrom = Timestamp.now().rawValue - 60_000
         delivered = delivered.filter { $0.value.time >= keepFrom }
+        if delivered.count > Self.maxFingerprints {
+            let newest = delivered.sorted { $0.value.time > $1.value.time }.prefix(Self.maxFingerprints)
+            delivered = Dictionary(uniqueKeysWithValues: newest.map { ($0.key, $0.value) })
+        }
         let checkpoint = Checkpoint(positions: positions, lastEnqueued: lastEnqueued, fingerprints: delivered)
         do {
             try checkpoint.save(directory)
@@ -328,7 +338,7 @@ func fingerprint(_ row: SQLOutputRow) -> UInt64 {
 struct Checkpoint: Sendable {
     struct Entry: Sendable, Hashable {
         var count: Int
-        /// The row's time (for pruning).
+        /// When it was delivered (wall clock, ms; for pruning).
         var time: Int64
     }
 
