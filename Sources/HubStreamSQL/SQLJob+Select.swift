@@ -2,7 +2,11 @@ import DequeModule
 
 extension SQLJob {
     /// The running state of one SELECT: watermarks, analytic histories and open windows.
-    struct SelectState: Sendable {
+    ///
+    /// A class, so an event reaches it without moving its many tables in and out of the job (that move
+    /// was a tenth of the time per event); `SQLJob` keeps value semantics by copying a state before it
+    /// mutates one it shares (`copy()`, copy-on-write).
+    final class SelectState: @unchecked Sendable {
         let select: SQLPlan.Select
         /// Substream key (`TIMESTAMP BY … OVER`; empty without) → latest event time.
         var latest: [[SQLValue]: Int64] = [:]
@@ -22,6 +26,14 @@ extension SQLJob {
         var sessions: [[SQLValue]: Session] = [:]
         var sessionOrder: [[SQLValue]] = []
         var openGroups = 0
+        /// The substream's latest event time after the last `admit` (the watermark's base).
+        var admittedLatest: Int64 = 0
+        /// No fixed window ends before this (a lower bound over every substream; exact while there is one
+        /// substream), so most events of a query without OVER close nothing without a look-up.
+        var earliestOpenEnd: Int64 = .max
+        /// Reused buffers for an event's group key and aggregate arguments (no allocation per event).
+        var scratchKey: [SQLValue] = []
+        var scratchArguments: [SQLValue] = []
         /// The buffers of a stream join.
         var streamBuffers = StreamJoinBuffers()
         /// Per JOIN (by index): the equality index of its table and the version it was built from.
@@ -30,6 +42,26 @@ extension SQLJob {
         init(select: SQLPlan.Select) {
             self.select = select
             self.histories = Array(repeating: [:], count: select.analytics.count)
+        }
+
+        /// An independent state with the same contents (the tables are values, copied on write).
+        func copy() -> SelectState {
+            let c = SelectState(select: select)
+            c.latest = latest
+            c.firstSeen = firstSeen
+            c.histories = histories
+            c.changePoints = changePoints
+            c.fixed = fixed
+            c.sliding = sliding
+            c.slidingOrder = slidingOrder
+            c.sessions = sessions
+            c.sessionOrder = sessionOrder
+            c.openGroups = openGroups
+            c.admittedLatest = admittedLatest
+            c.earliestOpenEnd = earliestOpenEnd
+            c.streamBuffers = streamBuffers
+            c.indexes = indexes
+            return c
         }
 
         struct Group {
@@ -59,19 +91,19 @@ extension SQLJob {
 
         // MARK: accepting an event
 
-        mutating func accept(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
+        func accept(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
             let tolerance = item.fromEvents ? job.configuration.outOfOrderTolerance : 0
             guard let (time, substream) = admit(item, alias: select.alias, timestampBy: select.timestampBy, tolerance: tolerance, job: &job) else {
                 return []
             }
             var produced: [SQLJob.Item] = []
             left(item, time: time, substream: substream, job: &job, produced: &produced)
-            advance(substream, tolerance: tolerance, job: &job, produced: &produced)
+            advance(substream, latest: admittedLatest, tolerance: tolerance, job: &job, produced: &produced)
             return produced
         }
 
         /// The right-hand stream of a stream join receives an event.
-        mutating func acceptRight(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
+        func acceptRight(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
             guard let streamJoin = select.streamJoin else { return [] }
             let tolerance = item.fromEvents ? job.configuration.outOfOrderTolerance : 0
             guard let (time, _) = admit(item, alias: streamJoin.alias, timestampBy: streamJoin.timestampBy, tolerance: tolerance, job: &job) else {
@@ -79,13 +111,13 @@ extension SQLJob {
             }
             var produced: [SQLJob.Item] = []
             right(item, time: time, streamJoin, job: &job, produced: &produced)
-            advance([], tolerance: tolerance, job: &job, produced: &produced)
+            advance([], latest: admittedLatest, tolerance: tolerance, job: &job, produced: &produced)
             return produced
         }
 
         /// A self-join (both sides read this input): the event is admitted once when both sides take its
         /// time the same way (so lateness is counted once), then offered to the right side, then the left.
-        mutating func acceptBoth(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
+        func acceptBoth(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
             guard let streamJoin = select.streamJoin, streamJoin.timestampBy?.text == select.timestampBy?.text else {
                 return acceptRight(item, job: &job) + accept(item, job: &job)
             }
@@ -96,11 +128,11 @@ extension SQLJob {
             var produced: [SQLJob.Item] = []
             right(item, time: time, streamJoin, job: &job, produced: &produced)
             left(item, time: time, substream: substream, job: &job, produced: &produced)
-            advance(substream, tolerance: tolerance, job: &job, produced: &produced)
+            advance(substream, latest: admittedLatest, tolerance: tolerance, job: &job, produced: &produced)
             return produced
         }
 
-        private mutating func left(_ item: SQLJob.Item, time: Int64, substream: [SQLValue], job: inout SQLJob, produced: inout [SQLJob.Item]) {
+        private func left(_ item: SQLJob.Item, time: Int64, substream: [SQLValue], job: inout SQLJob, produced: inout [SQLJob.Item]) {
             var row = SQLRow(select.alias, item.record, timestamp: time)
             do throws(SQLError) {
                 if !select.analytics.isEmpty { row.computed = try analytics(row, time: time, job: &job) }
@@ -114,7 +146,7 @@ extension SQLJob {
             }
         }
 
-        private mutating func right(_ item: SQLJob.Item, time: Int64, _ streamJoin: SQLPlan.StreamJoin, job: inout SQLJob, produced: inout [SQLJob.Item]) {
+        private func right(_ item: SQLJob.Item, time: Int64, _ streamJoin: SQLPlan.StreamJoin, job: inout SQLJob, produced: inout [SQLJob.Item]) {
             do throws(SQLError) {
                 try joinRight(SQLRow(streamJoin.alias, item.record, timestamp: time), time: time, streamJoin, job: &job, produced: &produced)
             } catch {
@@ -124,35 +156,44 @@ extension SQLJob {
 
         /// The event's time (TIMESTAMP BY, else its arrival) and substream, after the lateness policy;
         /// nil when it cannot be evaluated or is dropped as late (both counted). Advances the watermark.
-        private mutating func admit(
+        private func admit(
             _ item: SQLJob.Item, alias: String, timestampBy: SQLExpression?, tolerance: Int64, job: inout SQLJob
         ) -> (Int64, [SQLValue])? {
             var time = item.time
-            let row = SQLRow(alias, item.record, timestamp: time)
-            let substream: [SQLValue]
-            do throws(SQLError) {
-                if let timestampBy { time = try Self.eventTime(timestampBy, in: row) }
-                substream = try select.substreamKeys.map { (key) throws(SQLError) in try SQLEvaluator.evaluate(key, in: row) }
-            } catch {
-                job.fail(error)
-                return nil
-            }
-            if let latest = latest[substream], time < latest - tolerance {
-                if job.configuration.latePolicy == .drop {
-                    job.countLate(dropped: true)
+            var substream: [SQLValue] = []
+            if timestampBy != nil || !select.substreamKeys.isEmpty {
+                let row = SQLRow(alias, item.record, timestamp: time)
+                do throws(SQLError) {
+                    if let timestampBy { time = try Self.eventTime(timestampBy, in: row) }
+                    substream = try select.substreamKeys.map { (key) throws(SQLError) in try SQLEvaluator.evaluate(key, in: row) }
+                } catch {
+                    job.fail(error)
                     return nil
                 }
-                job.countLate(dropped: false)
-                time = latest - tolerance
             }
-            if latest[substream] == nil { firstSeen[substream] = firstSeen.count }
-            latest[substream] = max(latest[substream] ?? time, time)
+            // One hash look-up of the substream for the lateness check and the watermark update.
+            if let index = latest.index(forKey: substream) {
+                let current = latest.values[index]
+                if time < current - tolerance {
+                    if job.configuration.latePolicy == .drop {
+                        job.countLate(dropped: true)
+                        return nil
+                    }
+                    job.countLate(dropped: false)
+                    time = current - tolerance
+                }
+                if time > current { latest.values[index] = time }
+                admittedLatest = max(current, time)
+            } else {
+                firstSeen[substream] = firstSeen.count
+                latest[substream] = time
+                admittedLatest = time
+            }
             return (time, substream)
         }
 
         /// After the watermark moved: windows that ended, and stream-join events that can no longer match.
-        private mutating func advance(_ substream: [SQLValue], tolerance: Int64, job: inout SQLJob, produced: inout [SQLJob.Item]) {
-            guard let latest = latest[substream] else { return }
+        private func advance(_ substream: [SQLValue], latest: Int64, tolerance: Int64, job: inout SQLJob, produced: inout [SQLJob.Item]) {
             if let streamJoin = select.streamJoin { expireJoin(before: latest - tolerance, streamJoin, job: &job, produced: &produced) }
             if let grouping = select.grouping {
                 close(substream, before: latest - tolerance, grouping: grouping, job: &job, into: &produced)
@@ -161,9 +202,19 @@ extension SQLJob {
 
         /// The rest of the pipeline for a row (an event, or a joined pair): reference joins and APPLY,
         /// WHERE, then the window or the projection.
-        mutating func finish(
+        func finish(
             _ row: SQLRow, record: SQLValue, time: Int64, substream: [SQLValue], job: inout SQLJob, produced: inout [SQLJob.Item]
         ) throws(SQLError) {
+            if select.joins.isEmpty && select.applies.isEmpty {
+                // No reference join or APPLY: the row itself, without an array of one.
+                if let filter = select.filter, !(try SQLEvaluator.holds(filter, in: row)) { return }
+                if let grouping = select.grouping {
+                    try add(row, record: record, time: time, substream: substream, grouping: grouping, job: &job, produced: &produced)
+                } else {
+                    produced.append(SQLJob.Item(record: try project(row), time: time, fromEvents: false))
+                }
+                return
+            }
             for joined in try join(row, job.configuration) where try select.filter.map({ (f) throws(SQLError) in try SQLEvaluator.holds(f, in: joined) }) ?? true {
                 if let grouping = select.grouping {
                     try add(joined, record: record, time: time, substream: substream, grouping: grouping, job: &job, produced: &produced)
@@ -208,7 +259,7 @@ extension SQLJob {
 
         /// The row extended with each JOIN's matching reference rows: one row per match; with LEFT OUTER
         /// JOIN a row with the table's input NULL when nothing matches.
-        mutating func join(_ row: SQLRow, _ configuration: SQLJob.Configuration) throws(SQLError) -> [SQLRow] {
+        func join(_ row: SQLRow, _ configuration: SQLJob.Configuration) throws(SQLError) -> [SQLRow] {
             guard !select.joins.isEmpty || !select.applies.isEmpty else { return [row] }
             var rows = [row]
             for (index, join) in select.joins.enumerated() {
@@ -267,7 +318,7 @@ extension SQLJob {
         }
 
         /// The table rows that may match: through the equality's index when there is one.
-        private mutating func candidates(_ index: Int, _ join: SQLPlan.Join, _ table: SQLReferenceTable, _ row: SQLRow) throws(SQLError) -> [SQLValue] {
+        private func candidates(_ index: Int, _ join: SQLPlan.Join, _ table: SQLReferenceTable, _ row: SQLRow) throws(SQLError) -> [SQLValue] {
             guard let equality = join.equality else { return table.rows }
             if indexes[index]?.version != table.version || indexes[index]?.count != table.rows.count {
                 var keys: [SQLValue: [Int]] = [:]
@@ -292,7 +343,7 @@ extension SQLJob {
 
         /// LAG, LAST and ISFIRST for the current event; the event then joins each history (when its
         /// WHEN holds). Histories forget entries past LIMIT DURATION and beyond `maximumHistory`.
-        mutating func analytics(_ row: SQLRow, time: Int64, job: inout SQLJob) throws(SQLError) -> [SQLExpression: SQLValue] {
+        func analytics(_ row: SQLRow, time: Int64, job: inout SQLJob) throws(SQLError) -> [SQLExpression: SQLValue] {
             var computed: [SQLExpression: SQLValue] = [:]
             for (index, analytic) in select.analytics.enumerated() {
                 let partition = try analytic.partitionBy.map { (key) throws(SQLError) in try SQLEvaluator.evaluate(key, in: row) }
@@ -394,16 +445,41 @@ extension SQLJob {
             return .opened
         }
 
-        mutating func add(
+        func add(
             _ row: SQLRow, record: SQLValue, time: Int64, substream: [SQLValue], grouping: SQLPlan.Grouping, job: inout SQLJob,
             produced: inout [SQLJob.Item]
         ) throws(SQLError) {
-            let key = try grouping.keys.map { (k) throws(SQLError) in try SQLEvaluator.evaluate(k, in: row) }
-            let arguments = try arguments(row, grouping)
+            var key = scratchKey
+            scratchKey = []
+            key.removeAll(keepingCapacity: true)
+            for k in grouping.keys { key.append(try SQLEvaluator.evaluate(k, in: row)) }
+            var arguments = scratchArguments
+            scratchArguments = []
+            arguments.removeAll(keepingCapacity: true)
+            for aggregate in grouping.aggregates {
+                arguments.append(try aggregate.argument.map { (a) throws(SQLError) in try SQLEvaluator.evaluate(a, in: row) } ?? .null)
+            }
+            defer {
+                scratchKey = key
+                scratchArguments = arguments
+            }
             switch grouping.window {
-            case .tumbling, .hopping, .snapshot:
+            case .tumbling(let size, let offset):
+                // One window: its end without building an array of ends.
+                let end = SQLWindow.ceiling(time - offset, size) + offset
+                earliestOpenEnd = min(earliestOpenEnd, end)
+                switch try Self.add(
+                    to: &fixed[substream, default: [:]][end, default: GroupTable()], key: key, mayOpen: openGroups < job.configuration.maximumGroups,
+                    inputs: row.inputs, arguments: arguments, record: record, grouping: grouping)
+                {
+                case .added: break
+                case .opened: openGroups += 1
+                case .refused: job.countOverLimit()
+                }
+            case .hopping, .snapshot:
                 let ends = grouping.window == .snapshot ? [time] : grouping.window.ends(containing: time)
                 for end in ends {
+                    earliestOpenEnd = min(earliestOpenEnd, end)
                     // Mutated in place through the dictionaries' subscripts: copying the table per event
                     // would cost as much as the table is large.
                     switch try Self.add(
@@ -468,16 +544,19 @@ extension SQLJob {
         }
 
         /// Emits the windows of `substream` that end before `watermark`, in end order.
-        mutating func close(_ substream: [SQLValue], before watermark: Int64, grouping: SQLPlan.Grouping, job: inout SQLJob, into produced: inout [SQLJob.Item]) {
+        func close(_ substream: [SQLValue], before watermark: Int64, grouping: SQLPlan.Grouping, job: inout SQLJob, into produced: inout [SQLJob.Item]) {
             switch grouping.window {
             case .tumbling, .hopping, .snapshot:
-                guard let tables = fixed[substream] else { return }
+                // One timeline (no OVER): a lower bound on the open ends answers most events at once.
+                if fixed.count <= 1, watermark <= earliestOpenEnd { return }
+                guard let tables = fixed[substream], tables.keys.contains(where: { $0 < watermark }) else { return }
                 for end in tables.keys.filter({ $0 < watermark }).sorted() {
                     let table = tables[end]!
                     fixed[substream]![end] = nil
                     emit(table, end: end, grouping: grouping, job: &job, into: &produced)
                 }
                 if fixed[substream]?.isEmpty == true { fixed[substream] = nil }
+                if fixed.count <= 1 { earliestOpenEnd = fixed.values.first?.keys.min() ?? .max }
             case .sliding(let size):
                 closeSliding(where: { $0.substream == substream }, before: watermark, size: size, grouping: grouping, job: &job, into: &produced)
             case .session(let timeout, let maximum):
@@ -485,7 +564,7 @@ extension SQLJob {
             }
         }
 
-        private mutating func emit(_ table: GroupTable, end: Int64, grouping: SQLPlan.Grouping, job: inout SQLJob, into produced: inout [SQLJob.Item]) {
+        private func emit(_ table: GroupTable, end: Int64, grouping: SQLPlan.Grouping, job: inout SQLJob, into produced: inout [SQLJob.Item]) {
             for key in table.order {
                 openGroups -= 1
                 do throws(SQLError) {
@@ -496,7 +575,7 @@ extension SQLJob {
             }
         }
 
-        private mutating func closeSliding(
+        private func closeSliding(
             where matches: (SlidingGroup) -> Bool, before watermark: Int64, size: Int64, grouping: SQLPlan.Grouping, job: inout SQLJob,
             into produced: inout [SQLJob.Item]
         ) {
@@ -521,7 +600,7 @@ extension SQLJob {
             slidingOrder.removeAll { sliding[$0] == nil }
         }
 
-        private mutating func closeSessions(
+        private func closeSessions(
             where matches: (Session) -> Bool, before watermark: Int64, timeout: Int64, maximum: Int64, grouping: SQLPlan.Grouping,
             job: inout SQLJob, into produced: inout [SQLJob.Item]
         ) {
@@ -541,7 +620,7 @@ extension SQLJob {
         }
 
         /// Every open window (and stream-join event), at the end of the input.
-        mutating func closeAll(job: inout SQLJob) -> [SQLJob.Item] {
+        func closeAll(job: inout SQLJob) -> [SQLJob.Item] {
             var produced = flushJoin(job: &job)
             guard let grouping = select.grouping else { return produced }
             switch grouping.window {

@@ -62,7 +62,7 @@ extension SQLJob.SelectState {
     }
 
     /// A left event meets the buffered right events within the bounds, then waits for later ones.
-    mutating func joinLeft(_ row: SQLRow, time: Int64, _ join: SQLPlan.StreamJoin, job: inout SQLJob, produced: inout [SQLJob.Item]) throws(SQLError) {
+    func joinLeft(_ row: SQLRow, time: Int64, _ join: SQLPlan.StreamJoin, job: inout SQLJob, produced: inout [SQLJob.Item]) throws(SQLError) {
         var entry = StreamJoinBuffers.Entry(time: time, inputs: row.inputs, computed: row.computed, key: try joinKey(join.equality?.stream, row))
         if entry.key.isNull && join.equality != nil {
             // A NULL key matches nothing; an outer join still reports the event, once its bounds pass.
@@ -83,7 +83,7 @@ extension SQLJob.SelectState {
     }
 
     /// A right event meets the buffered left events within the bounds, then waits for later ones.
-    mutating func joinRight(_ row: SQLRow, time: Int64, _ join: SQLPlan.StreamJoin, job: inout SQLJob, produced: inout [SQLJob.Item]) throws(SQLError) {
+    func joinRight(_ row: SQLRow, time: Int64, _ join: SQLPlan.StreamJoin, job: inout SQLJob, produced: inout [SQLJob.Item]) throws(SQLError) {
         let entry = StreamJoinBuffers.Entry(time: time, inputs: row.inputs, computed: [:], key: try joinKey(join.equality?.table, row))
         if entry.key.isNull && join.equality != nil { return }
         for id in streamBuffers.left.candidates(entry.key, (time - join.upper)...(time - join.lower)) {
@@ -102,7 +102,7 @@ extension SQLJob.SelectState {
     /// Left events whose bounds the watermark passed can meet no more partners: an outer join reports the
     /// unmatched ones (with the right input NULL, at `left time + upper bound`). Right events no future
     /// left event can reach are forgotten.
-    mutating func expireJoin(before watermark: Int64, _ join: SQLPlan.StreamJoin, job: inout SQLJob, produced: inout [SQLJob.Item]) {
+    func expireJoin(before watermark: Int64, _ join: SQLPlan.StreamJoin, job: inout SQLJob, produced: inout [SQLJob.Item]) {
         while let oldest = streamBuffers.left.byTime.first, oldest.time + join.upper < watermark {
             streamBuffers.left.byTime.removeFirst()
             guard let entry = streamBuffers.left.remove(oldest.id), join.outer, !entry.matched else { continue }
@@ -121,7 +121,7 @@ extension SQLJob.SelectState {
     }
 
     /// At the end of the input every left event's bounds have passed.
-    mutating func flushJoin(job: inout SQLJob) -> [SQLJob.Item] {
+    func flushJoin(job: inout SQLJob) -> [SQLJob.Item] {
         guard let join = select.streamJoin else { return [] }
         var produced: [SQLJob.Item] = []
         expireJoin(before: Int64.max / 4, join, job: &job, produced: &produced)

@@ -75,9 +75,8 @@ public struct SQLJob: Sendable {
     public private(set) var counters = Counters()
     /// The most recent evaluation error (its message and place), for job status.
     public private(set) var lastError: SQLError?
-    /// Taken out (set to nil) while in use, so their tables stay uniquely referenced and are mutated in
-    /// place rather than copied.
-    private var states: [[SelectState?]]
+    /// One state per SELECT; copied before a mutation when another job value shares it.
+    private var states: [[SelectState]]
 
     public init(plan: SQLPlan, configuration: Configuration = Configuration()) {
         self.plan = plan
@@ -99,10 +98,8 @@ public struct SQLJob: Sendable {
         var rows: [SQLOutputRow] = []
         for s in plan.statements.indices {
             for k in states[s].indices {
-                var state = states[s][k]!
-                states[s][k] = nil
+                let state = uniqueState(s, k)
                 let produced = state.closeAll(job: &self)
-                states[s][k] = state
                 for item in produced { emit(item, statement: s, into: &rows) }
             }
         }
@@ -123,10 +120,8 @@ public struct SQLJob: Sendable {
                 let select = plan.statements[s].selects[k]
                 let isLeft = select.source == input, isRight = select.streamJoin?.source == input
                 guard isLeft || isRight else { continue }
-                var state = states[s][k]!
-                states[s][k] = nil
+                let state = uniqueState(s, k)
                 let produced = isLeft && isRight ? state.acceptBoth(item, job: &self) : isLeft ? state.accept(item, job: &self) : state.acceptRight(item, job: &self)
-                states[s][k] = state
                 for out in produced { emit(out, statement: s, into: &rows) }
             }
         }
@@ -139,6 +134,12 @@ public struct SQLJob: Sendable {
         } else if case .record(let record) = item.record {
             rows.append(SQLOutputRow(output: statement.name, record: record, time: item.time))
         }
+    }
+
+    /// The state of statement `s`'s select `k`, copied first if another job value shares it.
+    private mutating func uniqueState(_ s: Int, _ k: Int) -> SelectState {
+        if !isKnownUniquelyReferenced(&states[s][k]) { states[s][k] = states[s][k].copy() }
+        return states[s][k]
     }
 
     mutating func fail(_ error: SQLError) {

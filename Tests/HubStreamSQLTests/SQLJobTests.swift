@@ -36,6 +36,25 @@ private func describe(_ value: SQLValue) -> String {
 
 @Suite("stream SQL jobs")
 struct SQLJobTests {
+    @Test("a job is a value: a copy taken mid-window goes on independently of the original")
+    func valueSemantics() throws {
+        let query = "SELECT deviceId, COUNT(*) AS n INTO out FROM events GROUP BY deviceId, TumblingWindow(second, 10)"
+        var original = SQLJob(plan: try SQLPlan(query))
+        func event(_ second: Int64, _ device: String) -> SQLEvent {
+            SQLEvent(record: .record(SQLRecord([("deviceId", .string(device))])), enqueuedTime: second * 1000)
+        }
+        _ = original.process(event(1, "a"))
+        _ = original.process(event(2, "a"))
+        var copy = original
+        _ = copy.process(event(3, "a"))
+        _ = copy.process(event(4, "b"))
+        let fromOriginal = original.process(event(12, "c")).map(show)
+        let fromCopy = copy.process(event(12, "c")).map(show)
+        #expect(fromOriginal == ["deviceId=a n=2"])
+        #expect(fromCopy == ["deviceId=a n=3", "deviceId=b n=1"])
+        #expect(original.counters.eventsIn == 3 && copy.counters.eventsIn == 5)
+    }
+
     @Test("a filter and projection emit one row per matching event, at its time")
     func stateless() throws {
         let (rows, _) = try run(
