@@ -147,9 +147,11 @@ def test_routes_endpoints_enrichments_and_duckdb_reads_the_cold_path(hub, receiv
         FROM read_json_auto('{pattern}') GROUP BY deviceId ORDER BY deviceId""").fetchall()
     assert rows == [("drone-a", 20, 98, 1, "drones-v1"), ("drone-b", 20, 99, 1, "drones-v1")], rows
 
-    status = {e["name"]: e for e in cli(hub, "route", "endpoint", "list")}
-    assert status["alerts"]["health"] == "healthy" and status["alerts"]["delivered"] == len(hot)
-    assert status["cold"]["delivered"] == 40 and status["cold"]["lag"] == 0
+    def settled():
+        status = {e["name"]: e for e in cli(hub, "route", "endpoint", "list")}
+        return (status["alerts"]["health"] == "healthy" and status["alerts"]["delivered"] == len(hot)
+                and status["cold"]["delivered"] == 40 and status["cold"]["lag"] == 0)
+    assert wait_for(settled), cli(hub, "route", "endpoint", "list")
 
     # Route test: which routes a message would take.
     result = cli(hub, "route", "test", "--body", '{"temperature": 90}', "--device-id", "drone-a")
@@ -193,8 +195,10 @@ def test_a_webhook_that_is_down_falls_behind_and_catches_up_losing_nothing(hub, 
         indexes = [r["body"]["i"] for r in receiver.records]
         assert sorted(indexes) == list(range(70)), "each message delivered, none lost"
         assert indexes == sorted(indexes), "in order (one device, one partition)"
-        hook = {e["name"]: e for e in cli(hub, "route", "endpoint", "list")}["hook"]
-        assert hook["health"] == "healthy" and hook["lag"] == 0, hook
+        def caught_up():
+            hook = {e["name"]: e for e in cli(hub, "route", "endpoint", "list")}["hook"]
+            return hook["health"] == "healthy" and hook["lag"] == 0
+        assert wait_for(caught_up), cli(hub, "route", "endpoint", "list")
         print(f"\nwebhook refused {receiver.refused} attempts while down (lag 50 in /metrics); "
               f"caught up with {len(indexes)} records")
     finally:

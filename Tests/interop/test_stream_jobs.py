@@ -110,8 +110,10 @@ def test_a_job_raises_an_alarm_and_commands_the_drone(hub, tmp_path):
     cleared = cli(hub, "alarm", "clear", str(alarm["id"]))
     assert cleared["status"] == "cleared-acknowledged" and cleared["clearedTime"]
     assert cli(hub, "alarm", "counts")["critical"] == 0
-    shown = cli(hub, "job", "sql", "show", "low-battery")["status"]
-    assert shown["eventsIn"] == 4 and shown["rowsOut"] == {"alarms": 2, "rtb": 2} and shown["errors"] == 0, shown
+    def counted():
+        shown = cli(hub, "job", "sql", "show", "low-battery")["status"]
+        return shown["eventsIn"] == 4 and shown["rowsOut"] == {"alarms": 2, "rtb": 2} and shown["errors"] == 0
+    assert wait_for(counted), cli(hub, "job", "sql", "show", "low-battery")["status"]
     p = cli(hub, "alarm", "show", "999999", check=False)
     assert p.returncode != 0 and "no alarm 999999" in p.stderr
 
