@@ -34,6 +34,8 @@ extension SQLJob {
         /// Reused buffers for an event's group key and aggregate arguments (no allocation per event).
         var scratchKey: [SQLValue] = []
         var scratchArguments: [SQLValue] = []
+        /// The table the last event went to, with its substream and window end.
+        var current: (substream: [SQLValue], end: Int64, table: GroupTable)?
         /// The buffers of a stream join.
         var streamBuffers = StreamJoinBuffers()
         /// Per JOIN (by index): the equality index of its table and the version it was built from.
@@ -51,7 +53,7 @@ extension SQLJob {
             c.firstSeen = firstSeen
             c.histories = histories
             c.changePoints = changePoints
-            c.fixed = fixed
+            c.fixed = fixed.mapValues { $0.mapValues { $0.copy() } }
             c.sliding = sliding
             c.slidingOrder = slidingOrder
             c.sessions = sessions
@@ -71,9 +73,18 @@ extension SQLJob {
             var accumulators: [SQLAccumulator]
         }
 
-        struct GroupTable {
+        /// One window's groups. A class, so the table events keep landing in (the current window) is
+        /// held between events instead of looked up twice per event.
+        final class GroupTable {
             var order: [[SQLValue]] = []
             var groups: [[SQLValue]: Group] = [:]
+
+            func copy() -> GroupTable {
+                let c = GroupTable()
+                c.order = order
+                c.groups = groups
+                return c
+            }
         }
 
         struct SlidingGroup {
@@ -426,11 +437,26 @@ extension SQLJob {
             Group(first: inputs, accumulators: grouping.aggregates.map { SQLAccumulator($0.kind) })
         }
 
+        /// The table of `substream`'s window ending at `end`, made when missing; the last one is kept at
+        /// hand (events mostly land in the window the previous one did).
+        private func table(_ substream: [SQLValue], _ end: Int64) -> GroupTable {
+            if let current, current.end == end, current.substream == substream { return current.table }
+            let table: GroupTable
+            if let existing = fixed[substream]?[end] {
+                table = existing
+            } else {
+                table = GroupTable()
+                fixed[substream, default: [:]][end] = table
+            }
+            current = (substream, end, table)
+            return table
+        }
+
         enum Addition { case added, opened, refused }
 
         /// Adds an event to its group of `table` with one hash look-up when the group exists.
         private static func add(
-            to table: inout GroupTable, key: [SQLValue], mayOpen: Bool, inputs: [(name: String, value: SQLValue)], arguments: [SQLValue],
+            to table: GroupTable, key: [SQLValue], mayOpen: Bool, inputs: [(name: String, value: SQLValue)], arguments: [SQLValue],
             record: SQLValue, grouping: SQLPlan.Grouping
         ) throws(SQLError) -> Addition {
             if let index = table.groups.index(forKey: key) {
@@ -469,7 +495,7 @@ extension SQLJob {
                 let end = SQLWindow.ceiling(time - offset, size) + offset
                 earliestOpenEnd = min(earliestOpenEnd, end)
                 switch try Self.add(
-                    to: &fixed[substream, default: [:]][end, default: GroupTable()], key: key, mayOpen: openGroups < job.configuration.maximumGroups,
+                    to: table(substream, end), key: key, mayOpen: openGroups < job.configuration.maximumGroups,
                     inputs: row.inputs, arguments: arguments, record: record, grouping: grouping)
                 {
                 case .added: break
@@ -483,7 +509,7 @@ extension SQLJob {
                     // Mutated in place through the dictionaries' subscripts: copying the table per event
                     // would cost as much as the table is large.
                     switch try Self.add(
-                        to: &fixed[substream, default: [:]][end, default: GroupTable()], key: key, mayOpen: openGroups < job.configuration.maximumGroups,
+                        to: table(substream, end), key: key, mayOpen: openGroups < job.configuration.maximumGroups,
                         inputs: row.inputs, arguments: arguments, record: record, grouping: grouping)
                     {
                     case .added: break
@@ -550,6 +576,7 @@ extension SQLJob {
                 // One timeline (no OVER): a lower bound on the open ends answers most events at once.
                 if fixed.count <= 1, watermark <= earliestOpenEnd { return }
                 guard let tables = fixed[substream], tables.keys.contains(where: { $0 < watermark }) else { return }
+                current = nil
                 for end in tables.keys.filter({ $0 < watermark }).sorted() {
                     let table = tables[end]!
                     fixed[substream]![end] = nil
@@ -633,6 +660,8 @@ extension SQLJob {
                     emit(table, end: end, grouping: grouping, job: &job, into: &produced)
                 }
                 fixed = [:]
+                current = nil
+                earliestOpenEnd = .max
             case .sliding(let size):
                 closeSliding(where: { _ in true }, before: .max, size: size, grouping: grouping, job: &job, into: &produced)
             case .session(let timeout, let maximum):

@@ -113,6 +113,14 @@ public struct SQLExpression: Sendable, Hashable {
         self.kind = kind
         self.location = location
     }
+
+    /// Hashes the node's place in the query text only: `==` still compares whole trees (location
+    /// included), so equal expressions hash alike, while looking a node up (the runtime's computed
+    /// aggregates and analytic values, at every evaluated node) costs no walk of its subtree.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(location.line)
+        hasher.combine(location.column)
+    }
 }
 
 public struct SQLCaseBranch: Sendable, Hashable {
