@@ -130,6 +130,7 @@ let package = Package(
         .target(
             name: "HubStreamJobs",
             dependencies: [
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "HubCore", "HubEventLog", "HubMessaging", "HubRouting", "HubStreamSQL",
                 .product(name: "Logging", package: "swift-log"),
             ]

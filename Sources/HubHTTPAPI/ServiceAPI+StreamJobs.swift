@@ -80,6 +80,12 @@ extension ServiceAPI {
             s["overLimit"] = .number(String(status.overLimit))
             s["suppressedOnReplay"] = .number(String(status.suppressedOnReplay))
             s["lag"] = .number(String(status.lag))
+            if let latency = status.outputLatency {
+                s["outputLatencyMs"] = .object(JSONObject([
+                    "p50": .number(String(Double(latency.p50) / 1000)), "p99": .number(String(Double(latency.p99) / 1000)),
+                    "max": .number(String(Double(latency.max) / 1000)), "rows": .number(String(latency.count)),
+                ]))
+            }
             s["lastError"] = .optional(status.lastError)
             s["lastErrorTime"] = .optional(status.lastErrorTime?.iso8601)
             object["status"] = .object(s)

@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 import HubCore
 import HubEventLog
 import HubStreamSQL
@@ -27,11 +28,24 @@ public struct StreamJobStatus: Sendable, Hashable {
     public var suppressedOnReplay: Int64 = 0
     /// Events in the log after the job's positions.
     public var lag: Int64 = 0
+    /// From the hub accepting the message whose arrival completed a row to that row being delivered
+    /// (alarm stored, command queued, POST answered…), in microseconds: percentiles over the rows since
+    /// the job started (nil before the first row). Acceptance precedes the device's acknowledgement by
+    /// the log's commit, so this bounds "PUBACK → output" from above.
+    public var outputLatency: LatencySummary?
     public var lastError: String?
     public var lastErrorTime: Timestamp?
     public var positions: [Int: Int64] = [:]
 
     public init() {}
+
+    /// Latency percentiles in microseconds.
+    public struct LatencySummary: Sendable, Hashable {
+        public var p50: UInt64
+        public var p99: UInt64
+        public var max: UInt64
+        public var count: UInt64
+    }
 }
 
 /// Runs one job over the event log.
@@ -59,6 +73,8 @@ final class StreamJobRunner: Sendable {
     private let actions: JobActions
     private let logger: Logger
     let status = Mutex(StreamJobStatus())
+    /// Output latency (µs) of every delivered row.
+    private let latency = Mutex(Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three))
 
     /// Events read per partition per step.
     static let batchSize = 256
@@ -136,6 +152,7 @@ final class StreamJobRunner: Sendable {
                 continue
             }
             var rows: [SQLOutputRow] = []
+            var accepted: [Int64] = []
             var errors: Int64 = 0
             var cursors: [Int: Int] = [:]
             // Merge until a partition that may have more runs out of buffered events.
@@ -165,6 +182,7 @@ final class StreamJobRunner: Sendable {
                                 continue
                             }
                             rows.append(row)
+                            accepted.append(event.enqueuedTime.rawValue)
                         }
                     } else {
                         errors += 1
@@ -177,6 +195,7 @@ final class StreamJobRunner: Sendable {
             }
             nonJSON += errors
             guard await deliver(rows) else { return }
+            if !accepted.isEmpty { recordLatency(accepted) }
             let now = Timestamp.now().rawValue
             for row in rows { delivered[fingerprint(row), default: Checkpoint.Entry(count: 0, time: now)].count += 1 }
             if replaying, positions.allSatisfy({ $0.value >= (replayUntil[$0.key] ?? 0) }) {
@@ -202,6 +221,15 @@ final class StreamJobRunner: Sendable {
             }
         }
         save(positions: positions, lastEnqueued: lastEnqueued, delivered: &delivered)
+    }
+
+    private func recordLatency(_ accepted: [Int64]) {
+        let now = Timestamp.now().rawValue
+        let summary = latency.withLock { h in
+            for time in accepted { h.record(UInt64(max(1, now - time) * 1000)) }
+            return StreamJobStatus.LatencySummary(p50: h.valueAtPercentile(50), p99: h.valueAtPercentile(99), max: h.max, count: h.totalCount)
+        }
+        status.withLock { $0.outputLatency = summary }
     }
 
     private func start(_ partition: Int, _ bounds: (earliest: Int64, next: Int64)) -> Int64 {

@@ -100,6 +100,9 @@ struct StreamJobsTests {
             guard let status = await jobs.status("battery") else { return false }
             return status.eventsIn == 4 && status.errors == 1 && status.rowsOut["alarms"] == 2 && status.rowsOut["command"] == 1 && status.lag == 0
         })
+        // Every delivered row's latency from acceptance to delivery is counted (milliseconds here).
+        let latency = try #require(await jobs.status("battery")?.outputLatency)
+        #expect(latency.count == 3 && latency.p50 >= 1000 && latency.max < 10_000_000)
         running.cancel()
         await running.value
     }
