@@ -28,7 +28,8 @@ extension ServiceAPI {
             return try await routingCall(call)
 
         // MARK: stream jobs and alarms
-        case .listStreamJobs, .getStreamJob, .putStreamJob, .deleteStreamJob, .startStreamJob, .stopStreamJob, .streamJobOutput:
+        case .listStreamJobs, .getStreamJob, .putStreamJob, .deleteStreamJob, .startStreamJob, .stopStreamJob, .streamJobOutput,
+            .listRules, .getRule, .putRule, .deleteRule:
             return try await streamJobsCall(call)
         case .listAlarms, .getAlarm, .acknowledgeAlarm, .clearAlarm, .alarmCounts:
             return try await alarmsCall(call)

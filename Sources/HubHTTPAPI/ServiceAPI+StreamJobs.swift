@@ -46,9 +46,52 @@ extension ServiceAPI {
             return .ok(.array(rows.map { row in
                 .object(JSONObject(["time": .string(Timestamp(rawValue: row.time).iso8601), "row": SQLValue.record(row.record).json]))
             }))
+        case .listRules:
+            var items: [JSONValue] = []
+            for definition in await jobs.list() where definition.rule != nil {
+                items.append(try Self.ruleJSON(definition, await jobs.status(definition.name)))
+            }
+            return .ok(.array(items))
+        case .getRule:
+            let name = try call.capture("name")
+            guard let definition = await jobs.definition(AlarmRule.jobName(name)), definition.rule != nil else {
+                throw APIError(.notFound, "no rule named '\(name)'")
+            }
+            return .ok(try Self.ruleJSON(definition, await jobs.status(definition.name)))
+        case .putRule:
+            let name = try call.capture("name")
+            let rule: AlarmRule = try Self.decode(try call.jsonBody, as: AlarmRule.self)
+            var definition = try await Self.jobs { () async throws(StreamJobError) in try rule.job(named: name) }
+            if let existing = await jobs.definition(definition.name) {
+                guard existing.rule != nil else { throw APIError(APIError.Code("Conflict", 409001), "a job named '\(definition.name)' that is not a rule exists") }
+                definition.enabled = existing.enabled
+            }
+            let stored = try await Self.jobs { () async throws(StreamJobError) in try await jobs.put(definition) }
+            return .ok(try Self.ruleJSON(stored, await jobs.status(stored.name)))
+        case .deleteRule:
+            let name = try call.capture("name")
+            guard let definition = await jobs.definition(AlarmRule.jobName(name)), definition.rule != nil else {
+                throw APIError(.notFound, "no rule named '\(name)'")
+            }
+            try await Self.jobs { () async throws(StreamJobError) in try await jobs.delete(definition.name) }
+            return .noContent
         default:
             throw APIError(.serverError, "not a stream job route")
         }
+    }
+
+    /// A rule as the API shows it: its settings, its name, the job running it (name, generated query,
+    /// enabled) and that job's status.
+    static func ruleJSON(_ definition: StreamJobDefinition, _ status: StreamJobStatus?) throws(APIError) -> JSONValue {
+        guard let rule = definition.rule, case .object(var object) = try json(rule), case .object(let job)? = try jobJSON(definition, status) as JSONValue? else {
+            return .null
+        }
+        object["name"] = .string(String(definition.name.dropFirst("rule-".count)))
+        object["job"] = .string(definition.name)
+        object["enabled"] = .bool(definition.enabled)
+        object["query"] = .string(definition.query)
+        if let status = job["status"] { object["status"] = status }
+        return .object(object)
     }
 
     private static func jobs<T: Sendable>(_ body: () async throws(StreamJobError) -> T) async throws(APIError) -> T {

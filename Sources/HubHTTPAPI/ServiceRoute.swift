@@ -23,6 +23,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     case getRouting, putRouting, putRoute, deleteRoute, putEndpoint, deleteEndpoint, listEndpointStatus, testRoute
     case listStreamJobs, getStreamJob, putStreamJob, deleteStreamJob, startStreamJob, stopStreamJob, streamJobOutput
     case listAlarms, getAlarm, acknowledgeAlarm, clearAlarm, alarmCounts
+    case listRules, getRule, putRule, deleteRule
 
     /// Method, path pattern (`{name}` captures one segment) and required rights, in one place.
     public var definition: (method: HTTPRequest.Method, path: String, rights: AccessRights) {
@@ -94,6 +95,11 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         case .acknowledgeAlarm: (.post, "/alarms/{alarmId}/acknowledge", .serviceConnect)
         case .clearAlarm: (.post, "/alarms/{alarmId}/clear", .serviceConnect)
         case .alarmCounts: (.get, "/statistics/alarms", .serviceConnect)
+        // Rules are stream jobs (`rule-<name>`) made from settings: the same rights as jobs.
+        case .listRules: (.get, "/rules", .serviceConnect)
+        case .getRule: (.get, "/rules/{name}", .serviceConnect)
+        case .putRule: (.put, "/rules/{name}", .all)
+        case .deleteRule: (.delete, "/rules/{name}", .all)
         }
     }
 
@@ -106,7 +112,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         switch self {
         case .putDevice, .bulkDevices, .regenerateDeviceKey, .putModule, .regeneratePolicyKey, .putCertificate, .verifyCertificate,
             .putUser, .invokeDeviceMethod, .invokeModuleMethod, .updateTwin, .replaceTwin, .updateModuleTwin, .replaceModuleTwin,
-            .queryDevices, .commitCheckpoints, .putRouting, .putRoute, .putEndpoint, .testRoute, .putStreamJob:
+            .queryDevices, .commitCheckpoints, .putRouting, .putRoute, .putEndpoint, .testRoute, .putStreamJob, .putRule:
             true
         default:
             false

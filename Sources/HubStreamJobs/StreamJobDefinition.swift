@@ -29,6 +29,8 @@ public struct StreamJobDefinition: Sendable, Hashable, Codable {
     public var inputSources: [String]
     /// Whether the job should run (started/stopped through the API; kept across restarts).
     public var enabled: Bool
+    /// The rule this job runs, when it was made from one (`PUT /rules/{name}`): its query is generated.
+    public var rule: AlarmRule?
 
     public init(
         name: String, query: String, outputs: [String: JobOutput] = [:], startFrom: String = "now", outOfOrderToleranceSeconds: Double = 0,
@@ -45,7 +47,7 @@ public struct StreamJobDefinition: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, query, outputs, startFrom, outOfOrderToleranceSeconds, latePolicy, inputSources, enabled
+        case name, query, outputs, startFrom, outOfOrderToleranceSeconds, latePolicy, inputSources, enabled, rule
     }
 
     public init(from decoder: any Decoder) throws {
@@ -58,6 +60,7 @@ public struct StreamJobDefinition: Sendable, Hashable, Codable {
         latePolicy = try c.decodeIfPresent(String.self, forKey: .latePolicy) ?? "adjust"
         inputSources = try c.decodeIfPresent([String].self, forKey: .inputSources) ?? ["Telemetry"]
         enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+        rule = try c.decodeIfPresent(AlarmRule.self, forKey: .rule)
     }
 
     /// The output of `target`: configured, or the default for its name.

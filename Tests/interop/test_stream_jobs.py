@@ -162,3 +162,35 @@ def test_windows_survive_a_hub_restart_once(hub, tmp_path):
     assert got == [("10:00:10", 10), ("10:00:20", 10), ("10:00:30", 10), ("10:00:40", 10)], got
     shown = cli(hub, "job", "sql", "show", "rollup")["status"]
     assert shown["suppressedOnReplay"] >= 2, shown
+
+
+def test_a_rule_raises_an_alarm_and_calls_the_drone_back(hub):
+    """The Remote Monitoring shape: if a drone of type X is too hot, a critical alarm and a command."""
+    created = cli(hub, "rule", "create", "overheat", "--field", "temperature", "--operator", ">", "--threshold", "90",
+                  "--where", "sensorType = 'drone-state-sensor;v1'", "--device-tag", "type=drone", "--severity", "critical",
+                  "--message", "engine too hot", "--c2d", "returnToBase")
+    assert created["job"] == "rule-overheat" and "JOIN twins" in created["query"], created
+    assert wait_for(lambda: cli(hub, "rule", "show", "overheat")["status"]["state"] == "running")
+    hot, other = drone(hub, "drone-hot"), drone(hub, "balloon-1")
+    cli(hub, "twin", "update", "drone-hot", "--tags", '{"type": "drone"}')
+    cli(hub, "twin", "update", "balloon-1", "--tags", '{"type": "balloon"}')
+    time.sleep(0.6)  # the jobs' twin table follows changes within a quarter of a second
+    try:
+        status(hot, "drone-hot", 1, 0.9, temperature=80.0)
+        status(other, "balloon-1", 2, 0.9, temperature=99.0)   # not a drone: no alarm
+        status(hot, "drone-hot", 3, 0.9, temperature=95.5)
+        assert hot.got_command.wait(15), cli(hub, "rule", "show", "overheat")
+        command = json.loads(hot.commands[0][1])
+        assert command == {"deviceId": "drone-hot", "command": "returnToBase", "rule": "overheat", "value": 95.5}
+        assert not other.commands
+    finally:
+        hot.close()
+        other.close()
+    alarms = cli(hub, "alarm", "list", "--source", "job:rule-overheat")
+    assert [(a["deviceId"], a["severity"], a["type"], a["message"]) for a in alarms] == \
+        [("drone-hot", "critical", "overheat", "engine too hot")], alarms
+    assert [r["name"] for r in cli(hub, "rule", "list")] == ["overheat"]
+    p = cli(hub, "rule", "create", "bad", "--field", "temp; DROP", "--operator", ">", "--threshold", "1", check=False)
+    assert p.returncode != 0 and "field" in p.stderr, p.stderr
+    cli(hub, "rule", "delete", "overheat")
+    assert cli(hub, "rule", "list") == [] and cli(hub, "job", "sql", "list") == []
