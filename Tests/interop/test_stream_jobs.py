@@ -194,3 +194,30 @@ def test_a_rule_raises_an_alarm_and_calls_the_drone_back(hub):
     assert p.returncode != 0 and "field" in p.stderr, p.stderr
     cli(hub, "rule", "delete", "overheat")
     assert cli(hub, "rule", "list") == [] and cli(hub, "job", "sql", "list") == []
+
+
+def test_job_sql_test_replays_a_time_range_of_the_stored_log(hub, tmp_path):
+    d = drone(hub, "drone-r")
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+    try:
+        for second, battery in [(1, 0.5), (2, 0.15), (3, 0.1), (4, 0.9)]:
+            status(d, "drone-r", second, battery)
+    finally:
+        d.close()
+    query = tmp_path / "low.sql"
+    query.write_text("SELECT deviceId, CAST(batteryLevel AS float) AS level, IoTHub.ConnectionDeviceId AS sender INTO alarms "
+                     "FROM events TIMESTAMP BY occurrenceUtcTime WHERE CAST(batteryLevel AS float) < 0.2")
+    ended = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1))
+    import os
+    import subprocess
+    from test_device_security import owner_cs
+    cmd = [os.environ["MERIDIAN_BIN"], "job", "sql", "test", "--query", str(query), "--from", started, "--to", ended,
+           "--hub", f"https://localhost:{hub.https_port}", "--connection-string", owner_cs(hub), "--ca", str(hub.ca_path), "--json"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(line) for line in p.stdout.splitlines()]
+    assert rows == [{"output": "alarms", "deviceId": "drone-r", "level": 0.15, "sender": "drone-r"},
+                    {"output": "alarms", "deviceId": "drone-r", "level": 0.1, "sender": "drone-r"}], rows
+    assert "4 events, 2 rows" in p.stderr, p.stderr
+    p = subprocess.run(cmd[:6] + ["--to", ended], capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "--input FILE or --from TIME" in p.stderr, p.stderr

@@ -171,16 +171,25 @@ public struct JobCommand: AsyncParsableCommand {
                 """)
 
         @Option(help: ArgumentHelp("File with the query.", valueName: "file")) var query: String
-        @Option(help: ArgumentHelp("Events, one JSON message per line.", valueName: "file")) var input: String
+        @Option(help: ArgumentHelp("Events, one JSON message per line.", valueName: "file")) var input: String?
+        @Option(help: ArgumentHelp("Instead of --input: the hub's stored events from this time (ISO 8601) on.", valueName: "time")) var from: String?
+        @Option(help: ArgumentHelp("With --from: up to this time (default: now).", valueName: "time")) var to: String?
         @Option(help: ArgumentHelp("Seconds an event may arrive behind the latest one without being late (default: 0).", valueName: "seconds"))
         var outOfOrderTolerance: Double = 0
         @Option(help: ArgumentHelp("What happens to a late event: adjust (to the watermark) or drop (default: adjust).", valueName: "policy"))
         var latePolicy: String = "adjust"
         @Option(help: ArgumentHelp("Reference data a JOIN reads: NAME=FILE, FILE a JSON array of objects, JSON lines, or CSV with a header (.csv). Repeat for more.", valueName: "name=file"))
         var reference: [String] = []
-        @Flag(help: "One JSON object per row: output (the INTO target) plus the selected columns.") var json = false
+        @OptionGroup var options: ClientOptions
+        /// One JSON object per row: output (the INTO target) plus the selected columns (`--json`).
+        private var json: Bool { options.json }
 
         func validate() throws {
+            guard (input == nil) != (from == nil) else { throw ValidationError("give --input FILE or --from TIME (with the hub's --hub and --connection-string)") }
+            if to != nil && from == nil { throw ValidationError("--to goes with --from") }
+            for time in [from, to].compactMap({ $0 }) where SQLDateTime.parse(time) == nil {
+                throw ValidationError("\(time) is not an ISO 8601 time")
+            }
             guard outOfOrderTolerance >= 0, outOfOrderTolerance <= 7 * 86_400 else { throw ValidationError("--out-of-order-tolerance must be 0…604800 seconds") }
             guard SQLJob.LatePolicy(rawValue: latePolicy) != nil else { throw ValidationError("--late-policy must be adjust or drop") }
             for item in reference {
@@ -222,7 +231,13 @@ public struct JobCommand: AsyncParsableCommand {
             var job = SQLJob(plan: plan, configuration: configuration)
             var output = StandardOutput()
             var time: Int64 = 0
-            for (number, line) in try Self.read(input).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if let from {
+                // The stored log: every partition from `from` to `to`, merged by enqueued time.
+                for event in try await storedEvents(from: SQLDateTime.parse(from)!, to: to.flatMap(SQLDateTime.parse) ?? Timestamp.now().rawValue) {
+                    for row in job.process(event) { output.write(render(row)) }
+                }
+            }
+            for (number, line) in try input.map(Self.read)?.split(separator: "\n", omittingEmptySubsequences: false).enumerated() ?? [].enumerated() {
                 let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !trimmed.isEmpty else { continue }
                 let message: JSONValue
@@ -230,7 +245,7 @@ public struct JobCommand: AsyncParsableCommand {
                     message = try JSONParser.parse(Array(trimmed.utf8))
                 } catch {
                     output.flush()
-                    Self.complain("\(input):\(number + 1): not a JSON message (\(error))")
+                    Self.complain("\(input ?? "-"):\(number + 1): not a JSON message (\(error))")
                     throw ExitCode(65)
                 }
                 if case .object(let object) = message, case .string(let enqueued)? = object["enqueuedTime"], let ms = SQLDateTime.parse(enqueued) {
@@ -245,6 +260,50 @@ public struct JobCommand: AsyncParsableCommand {
             if c.overLimit > 0 { summary += "; \(c.overLimit) over the state limits" }
             if let last = job.lastError { summary += " (last: \(query):\(last.location.line):\(last.location.column): \(last.message))" }
             Self.complain(summary)
+        }
+
+        /// Device telemetry of the hub's log with `from ≤ enqueued time ≤ to`, read through `/events/$Default`
+        /// as JSON batches (partition by partition), as the in-hub runner sees them: the JSON body plus
+        /// `EventEnqueuedUtcTime`, `PartitionId`, `IoTHub` and `Properties`; non-JSON bodies are skipped.
+        private func storedEvents(from: Int64, to: Int64) async throws -> [SQLEvent] {
+            let client = try options.client()
+            let start = Timestamp(rawValue: from).iso8601
+            let first = try await client.request(.GET, "/events/%24Default?limit=1&from=\(Path.escape(start))").json as? [String: Any] ?? [:]
+            let partitions = (first["positions"] as? [[String: Any]] ?? []).compactMap { ($0["partition"] as? NSNumber)?.intValue }
+            var collected: [(time: Int64, partition: Int, offset: Int64, event: SQLEvent)] = []
+            for partition in partitions {
+                var position = Path.escape(start)
+                pages: while true {
+                    let batch = try await client.request(.GET, "/events/%24Default?limit=1000&partition=\(partition)&from=\(position)").json as? [String: Any] ?? [:]
+                    let events = batch["events"] as? [[String: Any]] ?? []
+                    if events.isEmpty { break }
+                    for record in events {
+                        guard let enqueued = (record["enqueuedTime"] as? String).flatMap(SQLDateTime.parse) else { continue }
+                        if enqueued > to { break pages }
+                        // Device telemetry only, as the hub's jobs read by default (not connection or twin events).
+                        let source = (record["systemProperties"] as? [String: Any])?["iothub-message-source"] as? String ?? "Telemetry"
+                        guard source == "Telemetry", record["bodyEncoding"] as? String == "json", let body = record["body"] as? [String: Any],
+                            let data = try? JSONSerialization.data(withJSONObject: body), case .object(let object)? = try? JSONParser.parse(Array(data)),
+                            case .record(var fields) = SQLValue(json: .object(object))
+                        else { continue }
+                        fields.set("EventEnqueuedUtcTime", .datetime(enqueued))
+                        fields.set("PartitionId", .int(Int64(partition)))
+                        var hub = SQLRecord()
+                        hub.set("ConnectionDeviceId", (record["deviceId"] as? String).map(SQLValue.string) ?? .null)
+                        hub.set("EnqueuedTime", .datetime(enqueued))
+                        fields.set("IoTHub", .record(hub))
+                        var properties = SQLRecord()
+                        for (key, value) in (record["properties"] as? [String: String] ?? [:]).sorted(by: { $0.key < $1.key }) { properties.set(key, .string(value)) }
+                        fields.set("Properties", .record(properties))
+                        let offset = (record["offset"] as? NSNumber)?.int64Value ?? 0
+                        collected.append((enqueued, partition, offset, SQLEvent(record: .record(fields), enqueuedTime: enqueued)))
+                    }
+                    guard let next = (batch["positions"] as? [[String: Any]])?.first?["next"] as? NSNumber else { break }
+                    position = next.stringValue
+                }
+            }
+            collected.sort { ($0.time, $0.partition, $0.offset) < ($1.time, $1.partition, $1.offset) }
+            return collected.map(\.event)
         }
 
         private func render(_ row: SQLOutputRow) -> [UInt8] {
