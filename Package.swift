@@ -246,6 +246,7 @@ let package = Package(
             dependencies: [
                 "HubCore",
                 "HubStorage",
+                "HubEventLog",
                 "MQTTCodec",
                 "MQTTBroker",
                 .product(name: "NIOCore", package: "swift-nio"),

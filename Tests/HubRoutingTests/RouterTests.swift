@@ -8,27 +8,8 @@ import Testing
 
 @testable import HubRouting
 
-/// Appends telemetry to a real event log and waits until it is stored.
 func append(_ log: EventLog, device: String, body: String, properties: [(String, String)] = []) async throws {
-    let message = DeviceMessage(
-        body: Array(body.utf8), contentType: "application/json", contentEncoding: "utf-8",
-        applicationProperties: properties.map { .init($0.0, $0.1) }, connectionDeviceID: DeviceID(rawValue: device),
-        messageSource: .telemetry)
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        log.append(message, partitionKey: device) { result in
-            continuation.resume(with: result.mapError { $0 as any Error })
-        }
-    }
-}
-
-/// Polls `condition` every 20 ms for up to `seconds`.
-func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
+    try await log.appendTelemetry(device: device, json: body, properties: properties)
 }
 
 /// JSON-lines records under a file storage endpoint's root.

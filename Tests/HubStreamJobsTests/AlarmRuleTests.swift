@@ -1,6 +1,7 @@
 import Foundation
 import HubCore
 import HubStreamSQL
+import HubTestKit
 import Testing
 
 @testable import HubStreamJobs

@@ -21,22 +21,8 @@ final class Captured: Sendable {
     }
 }
 
-func append(_ log: EventLog, device: String, json: String, time: Timestamp? = nil) async throws {
-    let message = DeviceMessage(
-        body: Array(json.utf8), contentType: "application/json", contentEncoding: "utf-8", connectionDeviceID: DeviceID(rawValue: device),
-        messageSource: .telemetry)
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        log.append(message, partitionKey: device) { result in continuation.resume(with: result.mapError { $0 as any Error }) }
-    }
-}
-
-func eventually(_ seconds: Double = 10, _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return await condition()
+func append(_ log: EventLog, device: String, json: String) async throws {
+    try await log.appendTelemetry(device: device, json: json)
 }
 
 /// Drone status messages in the scenario's format (time as "MM/dd/yyyy HH:mm:ss +00:00").
