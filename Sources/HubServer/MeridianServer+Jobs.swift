@@ -18,7 +18,7 @@ extension MeridianServer {
         log: EventLog, registry: DeviceRegistry, twins: TwinService, devices: DeviceProtocol, cloudToDevice: CloudToDeviceService,
         alarms: any AlarmStore, twinsReference: TwinsReference
     ) throws(HubServerError) -> StreamJobs {
-        let actions = JobActions(
+        var actions = JobActions(
             raiseAlarm: { raise in
                 do throws(StorageError) {
                     _ = try await alarms.raise(raise)
@@ -57,6 +57,14 @@ extension MeridianServer {
                     log.append(message, partitionKey: key) { result in continuation.resume(with: result.mapError { $0 as any Error }) }
                 }
             })
+        actions.raiseAlarms = { raises in
+            do throws(StorageError) {
+                _ = try await alarms.raise(raises)
+            } catch {
+                guard error.code == .conflict else { throw error }
+                throw JobActionError("alarms not stored: \(error.message)")
+            }
+        }
         do throws(StreamJobError) {
             return try StreamJobs(log: log, directory: configuration.dataDirectory + "/jobs", actions: actions, logger: logger)
         } catch {

@@ -6,6 +6,9 @@ public protocol AlarmStore: Sendable {
     /// Updates the active alarm of the same (source, type, device), or creates one; returns it.
     /// Details nested deeper than `JSONParser.maximumDepth` are refused (`AlarmRaise.checkDetails`).
     func raise(_ raise: AlarmRaise) async throws(StorageError) -> Alarm
+    /// Several raises, in order, at once where the backend can (one transaction); nothing is stored when
+    /// one of them is refused.
+    func raise(_ raises: [AlarmRaise]) async throws(StorageError) -> [Alarm]
     func alarm(_ id: Int64) async throws(StorageError) -> Alarm?
     /// Matching alarms, newest last occurrence first, at most `filter.limit`.
     func alarms(_ filter: AlarmFilter) async throws(StorageError) -> [Alarm]
@@ -33,6 +36,15 @@ extension AlarmRaise {
         case .object(let object): limit == 0 || object.members.contains { nestsDeeper($0.value, than: limit - 1) }
         case .null, .bool, .number, .string: false
         }
+    }
+}
+
+extension AlarmStore {
+    public func raise(_ raises: [AlarmRaise]) async throws(StorageError) -> [Alarm] {
+        for raise in raises { try raise.checkDetails() }
+        var alarms: [Alarm] = []
+        for raise in raises { alarms.append(try await self.raise(raise)) }
+        return alarms
     }
 }
 

@@ -22,31 +22,39 @@ public final class SQLiteAlarmStore: AlarmStore {
 
     public func raise(_ raise: AlarmRaise) async throws(StorageError) -> Alarm {
         try raise.checkDetails()
+        return try await database.write("raising an alarm") { db in try Self.raise(raise, in: db) }
+    }
+
+    /// All of `raises` in one write transaction (a stream job's batch): one commit instead of one per row.
+    public func raise(_ raises: [AlarmRaise]) async throws(StorageError) -> [Alarm] {
+        for raise in raises { try raise.checkDetails() }
+        return try await database.write("raising alarms") { db in try raises.map { try Self.raise($0, in: db) } }
+    }
+
+    private static func raise(_ raise: AlarmRaise, in db: Database) throws -> Alarm {
         let details = JSONWriter.string(raise.details)
         let key: StatementArguments = [RegistryColumns.blob(raise.source), RegistryColumns.blob(raise.type), RegistryColumns.blob(raise.deviceID)]
-        return try await database.write("raising an alarm") { db in
-            let activeSQL = "SELECT \(Self.columns) FROM alarm WHERE source = \(Self.text) AND type = \(Self.text) AND device_id = \(Self.text) AND cleared = 0"
-            if let row = try Row.fetchOne(db, sql: activeSQL, arguments: key) {
-                let updated = try Self.alarm(from: row).repeated(by: raise)
-                try db.execute(
-                    sql: "UPDATE alarm SET count = ?, last_occurrence = ?, severity = ?, message = \(Self.text), details = ? WHERE id = ?",
-                    arguments: [
-                        updated.count, updated.lastOccurrence.rawValue, updated.severity.rawValue, RegistryColumns.optionalBlob(updated.message),
-                        details, updated.id,
-                    ])
-                return updated
-            }
+        let activeSQL = "SELECT \(Self.columns) FROM alarm WHERE source = \(Self.text) AND type = \(Self.text) AND device_id = \(Self.text) AND cleared = 0"
+        if let row = try Row.fetchOne(db, sql: activeSQL, arguments: key) {
+            let updated = try Self.alarm(from: row).repeated(by: raise)
             try db.execute(
-                sql: """
-                    INSERT INTO alarm (type, source, device_id, severity, message, details, count, first_occurrence, last_occurrence)
-                    VALUES (\(Self.text), \(Self.text), \(Self.text), ?, \(Self.text), ?, 1, ?, ?)
-                    """,
+                sql: "UPDATE alarm SET count = ?, last_occurrence = ?, severity = ?, message = \(Self.text), details = ? WHERE id = ?",
                 arguments: [
-                    RegistryColumns.blob(raise.type), RegistryColumns.blob(raise.source), RegistryColumns.blob(raise.deviceID), raise.severity.rawValue,
-                    RegistryColumns.optionalBlob(raise.message), details, raise.time.rawValue, raise.time.rawValue,
+                    updated.count, updated.lastOccurrence.rawValue, updated.severity.rawValue, RegistryColumns.optionalBlob(updated.message),
+                    details, updated.id,
                 ])
-            return Alarm(id: db.lastInsertedRowID, raise: raise)
+            return updated
         }
+        try db.execute(
+            sql: """
+                INSERT INTO alarm (type, source, device_id, severity, message, details, count, first_occurrence, last_occurrence)
+                VALUES (\(Self.text), \(Self.text), \(Self.text), ?, \(Self.text), ?, 1, ?, ?)
+                """,
+            arguments: [
+                RegistryColumns.blob(raise.type), RegistryColumns.blob(raise.source), RegistryColumns.blob(raise.deviceID), raise.severity.rawValue,
+                RegistryColumns.optionalBlob(raise.message), details, raise.time.rawValue, raise.time.rawValue,
+            ])
+        return Alarm(id: db.lastInsertedRowID, raise: raise)
     }
 
     public func alarm(_ id: Int64) async throws(StorageError) -> Alarm? {

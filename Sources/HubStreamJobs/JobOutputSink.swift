@@ -7,6 +7,8 @@ import Synchronization
 /// What jobs may do outside themselves, provided by the hub (tests pass their own).
 public struct JobActions: Sendable {
     public var raiseAlarm: @Sendable (AlarmRaise) async throws -> Void
+    /// A batch of raises at once (one transaction); by default one `raiseAlarm` after another.
+    public var raiseAlarms: (@Sendable ([AlarmRaise]) async throws -> Void)?
     /// A cloud-to-device message (JSON body, application properties) to a device.
     public var sendCloudToDevice: @Sendable (_ device: String, _ body: [UInt8], _ properties: [(String, String)]) async throws -> Void
     /// A direct method call; returns the device's status code.
@@ -24,6 +26,7 @@ public struct JobActions: Sendable {
         append: @escaping @Sendable (DeviceMessage, String) async throws -> Void = { _, _ in }
     ) {
         self.raiseAlarm = raiseAlarm
+        self.raiseAlarms = nil
         self.sendCloudToDevice = sendCloudToDevice
         self.invokeMethod = invokeMethod
         self.twins = twins
@@ -65,11 +68,22 @@ struct AlarmOutputSink: JobOutputSink {
     let skipped: @Sendable (String) -> Void
 
     func deliver(_ rows: [SQLOutputRow]) async throws {
-        for row in rows {
-            let severity = column(row, "severity").flatMap { AlarmSeverity(rawValue: $0.lowercased()) } ?? output.severity ?? .warning
-            let raise = AlarmRaise(
+        let raises = rows.map { row in
+            AlarmRaise(
                 type: column(row, "alarmType") ?? output.alarmType ?? target, source: "job:\(job)", deviceID: column(row, "deviceId") ?? "",
-                severity: severity, message: column(row, "message"), details: rowJSON(row), time: Timestamp(rawValue: row.time))
+                severity: column(row, "severity").flatMap { AlarmSeverity(rawValue: $0.lowercased()) } ?? output.severity ?? .warning,
+                message: column(row, "message"), details: rowJSON(row), time: Timestamp(rawValue: row.time))
+        }
+        if let raiseAlarms = actions.raiseAlarms {
+            do {
+                // The whole batch in one transaction: at the seed load, one commit per row was most of the latency.
+                try await raiseAlarms(raises)
+                return
+            } catch is JobActionError {
+                // One row cannot be stored: one by one below, skipping it.
+            }
+        }
+        for raise in raises {
             do {
                 try await actions.raiseAlarm(raise)
             } catch let error as JobActionError {

@@ -65,6 +65,7 @@ public enum AlarmStoreConformance {
         case tooDeepDetailsAreRefused
         case awkwardStringsStayExact
         case concurrentRaisesCountOnOneAlarm
+        case batchRaiseIsAllOrNothing
         case survivesReopen
 
         public var testDescription: String { rawValue }
@@ -329,6 +330,19 @@ public enum AlarmStoreConformance {
             // A repeat replaces the details wholesale (no merge).
             let replaced = try await store.raise(raise(device: "d0", details: .object(JSONObject(["only": .bool(true)])), at: 1))
             #expect(try await store.alarm(replaced.id)?.details == .object(JSONObject(["only": .bool(true)])))
+
+        case .batchRaiseIsAllOrNothing:
+            // In order, repeats counting on the alarm the batch itself created.
+            let raised = try await store.raise([raise(at: 1), raise(device: "drone-2", at: 2), raise(severity: .critical, at: 3)])
+            #expect(raised.map(\.count) == [1, 1, 2])
+            #expect(raised[0].id == raised[2].id && raised[2].severity == .critical)
+            #expect(try await store.alarms(AlarmFilter()).count == 2)
+            // One refused raise (details nested too deeply) stores none of the batch.
+            let tooDeep = (0...JSONParser.maximumDepth).reduce(JSONValue.null) { inner, _ in .array([inner]) }
+            await IdentitySamples.expectStorageError(.conflict) {
+                _ = try await store.raise([raise(device: "drone-3", at: 4), raise(device: "drone-4", details: tooDeep, at: 5)])
+            }
+            #expect(try await store.alarms(AlarmFilter()).count == 2, "nothing of a refused batch is stored")
 
         case .tooDeepDetailsAreRefused:
             func nested(_ levels: Int) -> JSONValue {
