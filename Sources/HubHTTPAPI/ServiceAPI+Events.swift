@@ -122,7 +122,7 @@ extension ServiceAPI {
         ]))
     }
 
-    private func readBatch(_ request: EventReadRequest, _ endpoint: EventEndpoint) throws(APIError) -> JSONValue {
+    func readBatch(_ request: EventReadRequest, _ endpoint: EventEndpoint) throws(APIError) -> JSONValue {
         var events: [JSONValue] = []
         var skippedItems: [JSONValue] = []
         var positions = request.positions

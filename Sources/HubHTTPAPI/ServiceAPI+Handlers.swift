@@ -24,7 +24,7 @@ extension ServiceAPI {
             return try await eventsCall(call)
 
         // MARK: message routing
-        case .getRouting, .putRouting, .putRoute, .deleteRoute, .putEndpoint, .deleteEndpoint, .listEndpointStatus, .testRoute:
+        case .getRouting, .putRouting, .putRoute, .deleteRoute, .putEndpoint, .deleteEndpoint, .listEndpointStatus, .testRoute, .readQueue:
             return try await routingCall(call)
 
         // MARK: stream jobs and alarms

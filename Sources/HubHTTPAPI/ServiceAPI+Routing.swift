@@ -1,5 +1,6 @@
 import Foundation
 import HubCore
+import HubEventLog
 import HubRouting
 
 /// `/routing`: the message routing table and its endpoints' health.
@@ -11,6 +12,8 @@ import HubRouting
 /// - `PUT /routing/endpoints/{name}`, `DELETE …`: one endpoint; deleting one a route or enrichment
 ///   still names is a 409.
 /// - `GET /routing/endpoints`: each custom endpoint's health, counts, lag and positions.
+/// - `GET /routing/queues/{name}/events?from=earliest|<offset>|<time>&limit=`: a queue endpoint's messages, as
+///   the events API's JSON batch.
 /// - `POST /routing/test`: which routes and endpoints a message would take (`{"message": {"body": …,
 ///   "appProperties": {…}, "systemProperties": {"contentType": …, "contentEncoding": …}},
 ///   "deviceId": "…"}`), reading the device's twin when a condition needs it.
@@ -64,6 +67,13 @@ extension ServiceAPI {
             return .noContent
         case .listEndpointStatus:
             return .ok(.array(await router.status().map(Self.statusJSON)))
+        case .readQueue:
+            // A queue endpoint reads like the built-in one, as a JSON batch (`from`, `limit`; one partition).
+            let name = try call.capture("name")
+            guard let queue = await router.queueReader(named: name) else { throw APIError(.notFound, "no queue endpoint named '\(name)'") }
+            let endpoint = EventEndpoint(log: queue.log, groups: queue.groups)
+            let request = try EventReadRequest(call, endpoint: endpoint, group: ConsumerGroups.defaultGroup)
+            return .ok(try readBatch(request, endpoint))
         case .testRoute:
             let message = try Self.testMessage(try call.jsonBody)
             let decision = await router.test(message)

@@ -20,7 +20,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     case getTwin, updateTwin, replaceTwin, getModuleTwin, updateModuleTwin, replaceModuleTwin, queryDevices
     case sendCloudToDevice, purgeCloudToDevice, receiveFeedback, completeFeedback, abandonFeedback
     case readEvents, getCheckpoints, commitCheckpoints, listConsumerGroups, putConsumerGroup, deleteConsumerGroup
-    case getRouting, putRouting, putRoute, deleteRoute, putEndpoint, deleteEndpoint, listEndpointStatus, testRoute
+    case getRouting, putRouting, putRoute, deleteRoute, putEndpoint, deleteEndpoint, listEndpointStatus, testRoute, readQueue
     case listStreamJobs, getStreamJob, putStreamJob, deleteStreamJob, startStreamJob, stopStreamJob, streamJobOutput
     case listAlarms, getAlarm, acknowledgeAlarm, clearAlarm, alarmCounts
     case listRules, getRule, putRule, deleteRule
@@ -82,6 +82,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         case .deleteEndpoint: (.delete, "/routing/endpoints/{name}", .all)
         case .listEndpointStatus: (.get, "/routing/endpoints", .serviceConnect)
         case .testRoute: (.post, "/routing/test", .serviceConnect)
+        case .readQueue: (.get, "/routing/queues/{name}/events", .serviceConnect)
         // Stream jobs: creating or deleting one needs every right (its outputs call devices and URLs).
         case .listStreamJobs: (.get, "/jobs/sql", .serviceConnect)
         case .getStreamJob: (.get, "/jobs/sql/{name}", .serviceConnect)

@@ -9,11 +9,19 @@ import Synchronization
 /// application properties. `deliver` returns once the queue's batch is written.
 public final class QueueSink: EndpointSink {
     public let log: EventLog
+    /// The queue's consumer groups (`$Default`), for readers that keep checkpoints.
+    public let groups: ConsumerGroups
 
     public init(directory: String, configuration: EventLog.Configuration) throws {
         var settings = configuration
         settings.partitionCount = 1
         log = try EventLog(directory: directory, configuration: settings)
+        do {
+            groups = try ConsumerGroups(log: log)
+        } catch {
+            log.close()
+            throw error
+        }
     }
 
     public func recoveredPositions(partitions: Int) async throws -> [Int: Int64] { [:] }

@@ -158,6 +158,12 @@ public actor MessageRouter {
         (running[name]?.dispatcher.sink as? QueueSink)?.log
     }
 
+    /// The log and consumer groups of queue endpoint `name`, while it runs (for `/routing/queues/{name}/events`).
+    public func queueReader(named name: String) -> (log: EventLog, groups: ConsumerGroups)? {
+        guard let sink = running[name]?.dispatcher.sink as? QueueSink else { return nil }
+        return (sink.log, sink.groups)
+    }
+
     // MARK: dispatchers
 
     private func reconcile() async {

@@ -237,3 +237,46 @@ def test_bad_routes_are_refused_with_a_clear_error_and_change_nothing(hub):
     assert ok.returncode == 0, ok.stderr
     refused = subprocess.run([base[0], "route", "create", "x", "--endpoint", "q", *base[1:]], capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and ("401" in refused.stderr or "403" in refused.stderr), refused.stderr
+
+
+def test_a_webhook_down_for_30_seconds_gets_everything_and_queues_are_readable(hub, receiver):
+    """The issue's end-to-end case: a webhook sink down for 30 s receives every event once it is back, in order;
+    a queue endpoint keeps what its route selects, readable like the built-in endpoint."""
+    cli(hub, "route", "endpoint", "create", "hook", "--type", "webhook", "--url", receiver.url)
+    cli(hub, "route", "endpoint", "create", "q", "--type", "queue")
+    cli(hub, "route", "create", "to-hook", "--endpoint", "hook")
+    cli(hub, "route", "create", "odd-to-queue", "--endpoint", "q", "--condition", "$body.i % 2 = 1")
+    d = device(hub, "drone-long")
+    receiver.status = 503
+    sent = 0
+    try:
+        down_until = time.monotonic() + 30
+        while time.monotonic() < down_until:
+            publish(d, "drone-long", {"i": sent})
+            sent += 1
+            time.sleep(0.25)
+        hook = {e["name"]: e for e in cli(hub, "route", "endpoint", "list")}["hook"]
+        assert hook["health"] == "unhealthy" and hook["lag"] >= sent - 1, hook
+        receiver.status = 200
+        for _ in range(5):
+            publish(d, "drone-long", {"i": sent})
+            sent += 1
+    finally:
+        d.close()
+    # Back-off is capped at 30 s, so the endpoint retries within 30 s of the receiver's return.
+    assert wait_for(lambda: len(receiver.records) >= sent, timeout=45), (len(receiver.records), sent)
+    indexes = [r["body"]["i"] for r in receiver.records]
+    assert indexes == list(range(sent)), "everything, once, in order"
+    queued = [json.loads(line) for line in
+              __import__("subprocess").run(cli_args(hub, "route", "read", "q", "--limit", "1000"), capture_output=True, text=True,
+                                           timeout=60).stdout.splitlines()]
+    assert [e["body"]["i"] for e in queued] == list(range(1, sent, 2)), queued[:3]
+    print(f"\nwebhook down 30 s: {receiver.refused} refused attempts, then {sent} records delivered in order")
+
+
+def cli_args(hub, *args):
+    """The argument list `cli` runs (for commands that print JSON lines)."""
+    import os
+    from test_device_security import owner_cs
+    return [os.environ["MERIDIAN_BIN"], *args, "--hub", f"https://localhost:{hub.https_port}",
+            "--connection-string", owner_cs(hub), "--ca", str(hub.ca_path), "--json"]

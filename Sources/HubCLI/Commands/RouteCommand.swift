@@ -15,7 +15,7 @@ public struct RouteCommand: AsyncParsableCommand {
             """,
         subcommands: [
             List.self, Create.self, Delete.self, Test.self, Export.self, Import.self, EndpointCommand.self, EnrichmentCommand.self,
-            Fallback.self,
+            Fallback.self, QueueRead.self,
         ])
 
     public init() {}
@@ -133,6 +133,29 @@ public struct RouteCommand: AsyncParsableCommand {
                 table["fallbackRoute"] = fallback
             }
             if !options.json { print(disable ? "fallback route disabled" : "fallback route to \(endpoint ?? "its endpoint")") }
+        }
+    }
+
+    struct QueueRead: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "read", abstract: "Read a queue endpoint's messages (one JSON record per line with --json).")
+        @Argument(help: "The queue endpoint's name.") var name: String
+        @Option(help: "earliest, latest, an offset or an ISO 8601 time.") var from = "earliest"
+        @Option(help: "At most this many (1-1000).") var limit = 100
+        @OptionGroup var options: ClientOptions
+        func run() async throws {
+            let batch = try await options.client().request(
+                .GET, "/routing/queues/\(Path.escape(name))/events?from=\(Path.escape(from))&limit=\(limit)").json as? [String: Any] ?? [:]
+            for event in batch["events"] as? [[String: Any]] ?? [] {
+                if options.json {
+                    let data = (try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])) ?? Data()
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    let body = (try? JSONSerialization.data(withJSONObject: event["body"] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed]))
+                        .map { String(decoding: $0, as: UTF8.self) } ?? "-"
+                    print("\(Output.text(event["offset"]))\t\(Output.text(event["enqueuedTime"]))\t\(Output.text(event["deviceId"]))\t\(body)")
+                }
+            }
         }
     }
 
