@@ -1,3 +1,4 @@
+import Foundation
 import HubCore
 import HubEventLog
 
@@ -22,5 +23,27 @@ extension EventLog {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             append(message, partitionKey: device) { result in continuation.resume(with: result.mapError { $0 as any Error }) }
         }
+    }
+}
+
+/// A real event log in a temporary directory, committing batches within a millisecond, for tests of
+/// its consumers (routing, stream jobs).
+public struct EventLogFixture: Sendable {
+    public let dir: TemporaryDirectory
+    public let log: EventLog
+
+    public init(partitions: Int = 2) throws {
+        dir = try TemporaryDirectory()
+        var configuration = EventLog.Configuration()
+        configuration.partitionCount = partitions
+        configuration.maxBatchDelay = .milliseconds(1)
+        try FileManager.default.createDirectory(atPath: dir.appending("events"), withIntermediateDirectories: true)
+        log = try EventLog(directory: dir.appending("events"), configuration: configuration)
+    }
+
+    /// Closes the log and removes the directory.
+    public func close() {
+        log.close()
+        dir.remove()
     }
 }

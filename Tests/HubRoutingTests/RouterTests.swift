@@ -28,20 +28,16 @@ func storedRecords(_ root: String) throws -> [JSONObject] {
 @Suite("MessageRouter over a real event log")
 struct RouterTests {
     struct Hub {
-        let dir: TemporaryDirectory
-        let log: EventLog
+        let fixture: EventLogFixture
+        var log: EventLog { fixture.log }
+        var dir: TemporaryDirectory { fixture.dir }
         let store: FileRoutingStore
         var locations: MessageRouter.Locations { .init(routingDirectory: dir.appending("routing")) }
 
         init() throws {
-            dir = try TemporaryDirectory()
-            var configuration = EventLog.Configuration()
-            configuration.partitionCount = 2
-            configuration.maxBatchDelay = .milliseconds(1)
-            try FileManager.default.createDirectory(atPath: dir.appending("events"), withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(atPath: dir.appending("routing"), withIntermediateDirectories: true)
-            log = try EventLog(directory: dir.appending("events"), configuration: configuration)
-            store = FileRoutingStore(path: dir.appending("routing/routing.json"))
+            fixture = try EventLogFixture()
+            try FileManager.default.createDirectory(atPath: fixture.dir.appending("routing"), withIntermediateDirectories: true)
+            store = FileRoutingStore(path: fixture.dir.appending("routing/routing.json"))
         }
 
         func router(twins: [String: JSONValue] = [:], settings: MessageRouter.Settings = fastRetries) throws -> MessageRouter {
@@ -57,10 +53,7 @@ struct RouterTests {
             return settings
         }
 
-        func close() {
-            log.close()
-            dir.remove()
-        }
+        func close() { fixture.close() }
     }
 
     @Test("routes send matching messages to file storage as JSON lines per partition and minute, enriched; others fall back")

@@ -34,27 +34,21 @@ func status(_ device: String, second: Int, battery: Double) -> String {
 
 @Suite("Stream jobs over a real event log")
 struct StreamJobsTests {
+    /// A real event log and the stream jobs over it.
     struct Hub {
-        let dir: TemporaryDirectory
-        let log: EventLog
+        let fixture: EventLogFixture
+        var log: EventLog { fixture.log }
+        var dir: TemporaryDirectory { fixture.dir }
 
         init() throws {
-            dir = try TemporaryDirectory()
-            var configuration = EventLog.Configuration()
-            configuration.partitionCount = 2
-            configuration.maxBatchDelay = .milliseconds(1)
-            try FileManager.default.createDirectory(atPath: dir.appending("events"), withIntermediateDirectories: true)
-            log = try EventLog(directory: dir.appending("events"), configuration: configuration)
+            fixture = try EventLogFixture()
         }
 
         func jobs(_ captured: Captured) throws -> StreamJobs {
             try StreamJobs(log: log, directory: dir.appending("jobs"), actions: captured.actions)
         }
 
-        func close() {
-            log.close()
-            dir.remove()
-        }
+        func close() { fixture.close() }
     }
 
     @Test("a job raises alarms and sends a C2D command per matching row; numbers show in its status")
