@@ -127,6 +127,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(name: "HubTimeSeries"),
         .target(
             name: "HubStreamJobs",
             dependencies: [
@@ -346,6 +347,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "HubTimeSeriesTests",
+            dependencies: ["HubTimeSeries"]
         ),
         .testTarget(
             name: "HubStreamJobsTests",
