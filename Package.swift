@@ -127,7 +127,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .target(name: "HubTimeSeries"),
+        .target(name: "HubTimeSeries", dependencies: ["HubCore", "HubStreamSQL"]),
         .target(
             name: "HubStreamJobs",
             dependencies: [
@@ -350,7 +350,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HubTimeSeriesTests",
-            dependencies: ["HubTimeSeries"]
+            dependencies: ["HubTimeSeries", "HubCore"]
         ),
         .testTarget(
             name: "HubStreamJobsTests",

@@ -1,0 +1,56 @@
+import HubCore
+import Testing
+
+@testable import HubTimeSeries
+
+private func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
+
+@Suite("Messages → time-series points (the default mapping)")
+struct MeasureMappingTests {
+    let mapping = MeasureMapping()
+
+    @Test("the scenario's flight data: numeric strings parsed, position split, time from occurrenceUtcTime")
+    func flightData() throws {
+        let body = try parse(#"""
+            {"occurrenceUtcTime":"04/17/2018 20:25:09 +00:00","deviceId":"Simulated.drone-01.35","sensorType":"drone-event-sensor;v1",
+             "deliveryId":"5ae2a8c6-0b41-4c0f-9a4c-1f2e3d4c5b6a","velocity":"58.08","acceleration":"2.52",
+             "position":"60.631945|-99.579919|504.99","flightStatus":"1"}
+            """#)
+        let result = mapping.points(body: body, enqueuedTime: 0)
+        #expect(result.time == Timestamp(iso8601: "2018-04-17T20:25:09Z")!.rawValue)
+        #expect(result.measures.map(\.name) == ["velocity", "acceleration", "position.lat", "position.lon", "position.alt", "flightStatus"])
+        #expect(result.measures.map(\.value) == [58.08, 2.52, 60.631945, -99.579919, 504.99, 1])
+    }
+
+    @Test("the scenario's status: strings that are not numbers are not measures")
+    func status() throws {
+        let body = try parse(#"{"occurrenceUtcTime":"04/17/2018 20:25:29 +00:00","deviceId":"d","temperature":"74.74","batteryStatus":"low","batteryLevel":"0.25"}"#)
+        let result = mapping.points(body: body, enqueuedTime: 0)
+        #expect(result.measures.map(\.name) == ["temperature", "batteryLevel"])
+    }
+
+    @Test("time: ISO 8601, epoch numbers, else the enqueued time; bad time text falls back")
+    func time() throws {
+        #expect(mapping.points(body: try parse(#"{"timestamp":"2026-11-24T10:00:00.250Z","v":1}"#), enqueuedTime: 7).time == Timestamp(iso8601: "2026-11-24T10:00:00.250Z")!.rawValue)
+        #expect(mapping.points(body: try parse(#"{"time":1795000000,"v":1}"#), enqueuedTime: 7).time == 1_795_000_000_000)
+        #expect(mapping.points(body: try parse(#"{"time":1795000000123,"v":1}"#), enqueuedTime: 7).time == 1_795_000_000_123)
+        #expect(mapping.points(body: try parse(#"{"v":1}"#), enqueuedTime: 7).time == 7)
+        #expect(mapping.points(body: try parse(#"{"timestamp":"yesterday","v":1}"#), enqueuedTime: 7).time == 7)
+        #expect(mapping.points(body: try parse(#"{"time":1795000000,"v":1}"#), enqueuedTime: 7).measures.map(\.name) == ["v"])
+    }
+
+    @Test("nested objects are flattened with dots; arrays, booleans, nulls and odd numbers are not measures")
+    func shapes() throws {
+        let body = try parse(#"{"engine":{"temperature":91.5,"rpm":"4200","ok":true},"list":[1,2],"n":null,"hex":"0x1F","word":"nan","big":"1e400","neg":"-3"}"#)
+        #expect(mapping.points(body: body, enqueuedTime: 0).measures.map(\.name) == ["engine.temperature", "engine.rpm", "neg"])
+        #expect(mapping.points(body: .array([.number("1")]), enqueuedTime: 5).measures.isEmpty)
+    }
+
+    @Test("a message with too many fields keeps the first ones and counts the rest")
+    func bounded() throws {
+        var object = JSONObject()
+        for i in 0..<300 { object["m\(i)"] = .number(String(i)) }
+        let result = mapping.points(body: .object(object), enqueuedTime: 0)
+        #expect(result.measures.count == 256 && result.dropped == 44)
+    }
+}
