@@ -26,8 +26,6 @@ extension SQLJob {
         var sessions: [[SQLValue]: Session] = [:]
         var sessionOrder: [[SQLValue]] = []
         var openGroups = 0
-        /// The substream's latest event time after the last `admit` (the watermark's base).
-        var admittedLatest: Int64 = 0
         /// No fixed window ends before this (a lower bound over every substream; exact while there is one
         /// substream), so most events of a query without OVER close nothing without a look-up.
         var earliestOpenEnd: Int64 = .max
@@ -59,7 +57,6 @@ extension SQLJob {
             c.sessions = sessions
             c.sessionOrder = sessionOrder
             c.openGroups = openGroups
-            c.admittedLatest = admittedLatest
             c.earliestOpenEnd = earliestOpenEnd
             c.streamBuffers = streamBuffers
             c.indexes = indexes
@@ -104,12 +101,12 @@ extension SQLJob {
 
         func accept(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
             let tolerance = item.fromEvents ? job.configuration.outOfOrderTolerance : 0
-            guard let (time, substream) = admit(item, alias: select.alias, timestampBy: select.timestampBy, tolerance: tolerance, job: &job) else {
+            guard let (time, substream, latest) = admit(item, alias: select.alias, timestampBy: select.timestampBy, tolerance: tolerance, job: &job) else {
                 return []
             }
             var produced: [SQLJob.Item] = []
             left(item, time: time, substream: substream, job: &job, produced: &produced)
-            advance(substream, latest: admittedLatest, tolerance: tolerance, job: &job, produced: &produced)
+            advance(substream, latest: latest, tolerance: tolerance, job: &job, produced: &produced)
             return produced
         }
 
@@ -117,12 +114,12 @@ extension SQLJob {
         func acceptRight(_ item: SQLJob.Item, job: inout SQLJob) -> [SQLJob.Item] {
             guard let streamJoin = select.streamJoin else { return [] }
             let tolerance = item.fromEvents ? job.configuration.outOfOrderTolerance : 0
-            guard let (time, _) = admit(item, alias: streamJoin.alias, timestampBy: streamJoin.timestampBy, tolerance: tolerance, job: &job) else {
+            guard let (time, _, latest) = admit(item, alias: streamJoin.alias, timestampBy: streamJoin.timestampBy, tolerance: tolerance, job: &job) else {
                 return []
             }
             var produced: [SQLJob.Item] = []
             right(item, time: time, streamJoin, job: &job, produced: &produced)
-            advance([], latest: admittedLatest, tolerance: tolerance, job: &job, produced: &produced)
+            advance([], latest: latest, tolerance: tolerance, job: &job, produced: &produced)
             return produced
         }
 
@@ -133,13 +130,13 @@ extension SQLJob {
                 return acceptRight(item, job: &job) + accept(item, job: &job)
             }
             let tolerance = item.fromEvents ? job.configuration.outOfOrderTolerance : 0
-            guard let (time, substream) = admit(item, alias: select.alias, timestampBy: select.timestampBy, tolerance: tolerance, job: &job) else {
+            guard let (time, substream, latest) = admit(item, alias: select.alias, timestampBy: select.timestampBy, tolerance: tolerance, job: &job) else {
                 return []
             }
             var produced: [SQLJob.Item] = []
             right(item, time: time, streamJoin, job: &job, produced: &produced)
             left(item, time: time, substream: substream, job: &job, produced: &produced)
-            advance(substream, latest: admittedLatest, tolerance: tolerance, job: &job, produced: &produced)
+            advance(substream, latest: latest, tolerance: tolerance, job: &job, produced: &produced)
             return produced
         }
 
@@ -165,11 +162,12 @@ extension SQLJob {
             }
         }
 
-        /// The event's time (TIMESTAMP BY, else its arrival) and substream, after the lateness policy;
-        /// nil when it cannot be evaluated or is dropped as late (both counted). Advances the watermark.
+        /// The event's time (TIMESTAMP BY, else its arrival), its substream and the substream's latest time
+        /// after it (the watermark's base), after the lateness policy; nil when it cannot be evaluated or is
+        /// dropped as late (both counted). Advances the watermark.
         private func admit(
             _ item: SQLJob.Item, alias: String, timestampBy: SQLExpression?, tolerance: Int64, job: inout SQLJob
-        ) -> (Int64, [SQLValue])? {
+        ) -> (Int64, [SQLValue], Int64)? {
             var time = item.time
             var substream: [SQLValue] = []
             if timestampBy != nil || !select.substreamKeys.isEmpty {
@@ -194,13 +192,11 @@ extension SQLJob {
                     time = current - tolerance
                 }
                 if time > current { latest.values[index] = time }
-                admittedLatest = max(current, time)
-            } else {
-                firstSeen[substream] = firstSeen.count
-                latest[substream] = time
-                admittedLatest = time
+                return (time, substream, max(current, time))
             }
-            return (time, substream)
+            firstSeen[substream] = firstSeen.count
+            latest[substream] = time
+            return (time, substream, time)
         }
 
         /// After the watermark moved: windows that ended, and stream-join events that can no longer match.
@@ -420,12 +416,6 @@ extension SQLJob {
         }
 
         // MARK: windows
-
-        private func arguments(_ row: SQLRow, _ grouping: SQLPlan.Grouping) throws(SQLError) -> [SQLValue] {
-            try grouping.aggregates.map { (aggregate) throws(SQLError) in
-                try aggregate.argument.map { (a) throws(SQLError) in try SQLEvaluator.evaluate(a, in: row) } ?? .null
-            }
-        }
 
         private static func accumulate(_ group: inout Group, _ arguments: [SQLValue], record: SQLValue, grouping: SQLPlan.Grouping) throws(SQLError) {
             for (i, aggregate) in grouping.aggregates.enumerated() {
