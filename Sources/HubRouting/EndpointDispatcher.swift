@@ -174,32 +174,29 @@ final class EndpointDispatcher: Sendable {
 
     /// Delivers until it works (true) or the task is cancelled (false).
     private func deliverRetrying(_ records: [RoutedRecord], partition: Int) async -> Bool {
-        var delay = settings.retryBase
-        var failing = false
-        while !Task.isCancelled {
-            do {
-                try await sink.deliver(records, partition: partition)
-                if failing {
-                    logger.notice("routing endpoint \(name): delivering again")
-                    status.withLock { $0.health = .healthy }
-                }
-                return true
-            } catch {
-                let message = (error as? EndpointDeliveryError)?.message ?? "\(error)"
-                status.withLock { s in
-                    s.failures += 1
-                    s.health = .unhealthy
-                    s.lastError = message
-                    s.lastErrorTime = .now()
-                }
-                // One log line per failure streak, not per attempt.
-                if !failing { logger.error("routing endpoint \(name): delivery failed (\(message)); retrying with back-off") }
-                failing = true
-                do { try await Task.sleep(for: delay) } catch { return false }
-                delay = min(delay * 2, settings.retryCap)
+        let outcome = await Retry.untilDelivered(base: settings.retryBase, cap: settings.retryCap) {
+            try await sink.deliver(records, partition: partition)
+        } failed: { error, firstOfStreak in
+            let message = (error as? EndpointDeliveryError)?.message ?? "\(error)"
+            status.withLock { s in
+                s.failures += 1
+                s.health = .unhealthy
+                s.lastError = message
+                s.lastErrorTime = .now()
             }
+            // One log line per failure streak, not per attempt.
+            if firstOfStreak { logger.error("routing endpoint \(name): delivery failed (\(message)); retrying with back-off") }
         }
-        return false
+        switch outcome {
+        case .cancelled:
+            return false
+        case .delivered(let afterFailures):
+            if afterFailures {
+                logger.notice("routing endpoint \(name): delivering again")
+                status.withLock { $0.health = .healthy }
+            }
+            return true
+        }
     }
 }
 

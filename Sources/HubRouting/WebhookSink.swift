@@ -28,20 +28,21 @@ public final class WebhookSink: EndpointSink {
     public func recoveredPositions(partitions: Int) async throws -> [Int: Int64] { [:] }
 
     public func deliver(_ records: [RoutedRecord], partition: Int) async throws {
+        try await post(records.map(\.json), headers: [("X-Meridian-Endpoint", endpoint), ("X-Meridian-Partition", String(partition))])
+    }
+
+    /// POSTs `records` (JSON values, compact) as JSON arrays of at most `maxBatchSize`, in order; throws
+    /// unless every answer is a 2xx.
+    public func post(_ records: [[UInt8]], headers extra: [(String, String)]) async throws {
         var start = 0
         while start < records.count {
             let end = min(records.count, start + settings.maxBatchSize)
-            try await post(records[start..<end], partition: partition)
+            try await postBatch(records[start..<end], headers: extra)
             start = end
         }
     }
 
-    private func post(_ records: ArraySlice<RoutedRecord>, partition: Int) async throws {
-        try await post(records.map(\.json), headers: [("X-Meridian-Endpoint", endpoint), ("X-Meridian-Partition", String(partition))])
-    }
-
-    /// POSTs `records` (JSON values, compact) as one JSON array; throws unless the answer is a 2xx.
-    public func post(_ records: [[UInt8]], headers extra: [(String, String)]) async throws {
+    private func postBatch(_ records: ArraySlice<[UInt8]>, headers extra: [(String, String)]) async throws {
         var body: [UInt8] = [0x5B]
         for (i, record) in records.enumerated() {
             if i > 0 { body.append(0x2C) }

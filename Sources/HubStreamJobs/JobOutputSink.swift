@@ -109,12 +109,7 @@ struct WebhookOutputSink: JobOutputSink {
     }
 
     func deliver(_ rows: [SQLOutputRow]) async throws {
-        var start = 0
-        while start < rows.count {
-            let end = min(rows.count, start + 100)
-            try await sink.post(rows[start..<end].map { JSONWriter.bytes(rowJSON($0)) }, headers: [("X-Meridian-Job", job), ("X-Meridian-Output", target)])
-            start = end
-        }
+        try await sink.post(rows.map { JSONWriter.bytes(rowJSON($0)) }, headers: [("X-Meridian-Job", job), ("X-Meridian-Output", target)])
     }
 
     func close() async { await sink.close() }

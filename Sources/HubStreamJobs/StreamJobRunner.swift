@@ -2,6 +2,7 @@ import Foundation
 import Histogram
 import HubCore
 import HubEventLog
+import HubRouting
 import HubStreamSQL
 import Logging
 import Synchronization
@@ -252,27 +253,19 @@ final class StreamJobRunner: Sendable {
         }
         for (target, targetRows) in byTarget {
             guard let sink = sinks[target.lowercased()] else { continue }
-            var delay: Duration = .milliseconds(500)
-            var failing = false
-            while true {
-                if Task.isCancelled { return false }
-                do {
-                    try await sink.deliver(targetRows)
-                    status.withLock { s in
-                        s.rowsOut[target, default: 0] += Int64(targetRows.count)
-                        if s.state == .failing { s.state = .running }
-                    }
-                    if failing { logger.notice("stream job \(definition.name): output \(target) delivering again") }
-                    break
-                } catch {
-                    let message = "output \(target): \(error)"
-                    if !failing { logger.error("stream job \(definition.name): \(message); retrying with back-off") }
-                    failing = true
-                    fail(message)
-                    do { try await Task.sleep(for: delay) } catch { return false }
-                    delay = min(delay * 2, .seconds(30))
-                }
+            let outcome = await Retry.untilDelivered(base: .milliseconds(500), cap: .seconds(30)) {
+                try await sink.deliver(targetRows)
+            } failed: { error, firstOfStreak in
+                let message = "output \(target): \(error)"
+                if firstOfStreak { logger.error("stream job \(definition.name): \(message); retrying with back-off") }
+                fail(message)
             }
+            guard case .delivered(let afterFailures) = outcome else { return false }
+            status.withLock { s in
+                s.rowsOut[target, default: 0] += Int64(targetRows.count)
+                if s.state == .failing { s.state = .running }
+            }
+            if afterFailures { logger.notice("stream job \(definition.name): output \(target) delivering again") }
         }
         return true
     }
