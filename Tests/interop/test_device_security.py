@@ -35,11 +35,15 @@ def owner_cs(hub) -> str:
     return f"HostName=localhost:{hub.https_port};SharedAccessKeyName=iothubowner;SharedAccessKey={OWNER_KEY}"
 
 
+def cli_args(hub, *args):
+    """The command line of `meridian <args> --json` against the hub as its owner."""
+    return [os.environ["MERIDIAN_BIN"], *args, "--hub", f"https://{HOST}:{hub.https_port}",
+            "--connection-string", owner_cs(hub), "--ca", str(hub.ca_path), "--json"]
+
+
 def cli(hub, *args, check=True):
     """Runs `meridian <args> --json` against the hub; returns the parsed JSON (or the process on failure)."""
-    cmd = [os.environ["MERIDIAN_BIN"], *args, "--hub", f"https://{HOST}:{hub.https_port}",
-           "--connection-string", owner_cs(hub), "--ca", str(hub.ca_path), "--json"]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    p = subprocess.run(cli_args(hub, *args), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     if not check:
         return p
     assert p.returncode == 0, f"{args}: rc={p.returncode}\n{p.stderr}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -14,7 +15,7 @@ import urllib.parse
 import pytest
 
 from brokers import BrokerProcess
-from test_device_security import OWNER_KEY, Device, cli, sas_token
+from test_device_security import OWNER_KEY, Device, cli, cli_args, sas_token
 from test_durability import metrics, wait_for as _wait_for
 
 pytestmark = pytest.mark.meridian_only
@@ -229,13 +230,13 @@ def test_bad_routes_are_refused_with_a_clear_error_and_change_nothing(hub):
     # A service policy without every right may read endpoint health but not change routes.
     cs = f"HostName=localhost:{hub.https_port};SharedAccessKeyName=service;SharedAccessKey=" + \
         cli(hub, "policy", "show", "service")["primaryKey"]
-    import os
-    import subprocess
-    base = [os.environ["MERIDIAN_BIN"], "--hub", f"https://localhost:{hub.https_port}", "--connection-string", cs,
-            "--ca", str(hub.ca_path), "--json"]
-    ok = subprocess.run([base[0], "route", "endpoint", "list", *base[1:]], capture_output=True, text=True, timeout=60)
+    def as_service(*args):
+        command = cli_args(hub, *args)
+        command[command.index("--connection-string") + 1] = cs
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+    ok = as_service("route", "endpoint", "list")
     assert ok.returncode == 0, ok.stderr
-    refused = subprocess.run([base[0], "route", "create", "x", "--endpoint", "q", *base[1:]], capture_output=True, text=True, timeout=60)
+    refused = as_service("route", "create", "x", "--endpoint", "q")
     assert refused.returncode != 0 and ("401" in refused.stderr or "403" in refused.stderr), refused.stderr
 
 
@@ -267,16 +268,8 @@ def test_a_webhook_down_for_30_seconds_gets_everything_and_queues_are_readable(h
     assert wait_for(lambda: len(receiver.records) >= sent, timeout=45), (len(receiver.records), sent)
     indexes = [r["body"]["i"] for r in receiver.records]
     assert indexes == list(range(sent)), "everything, once, in order"
-    queued = [json.loads(line) for line in
-              __import__("subprocess").run(cli_args(hub, "route", "read", "q", "--limit", "1000"), capture_output=True, text=True,
-                                           timeout=60).stdout.splitlines()]
+    read = subprocess.run(cli_args(hub, "route", "read", "q", "--limit", "1000"), capture_output=True, text=True, timeout=60)
+    queued = [json.loads(line) for line in read.stdout.splitlines()]
     assert [e["body"]["i"] for e in queued] == list(range(1, sent, 2)), queued[:3]
     print(f"\nwebhook down 30 s: {receiver.refused} refused attempts, then {sent} records delivered in order")
 
-
-def cli_args(hub, *args):
-    """The argument list `cli` runs (for commands that print JSON lines)."""
-    import os
-    from test_device_security import owner_cs
-    return [os.environ["MERIDIAN_BIN"], *args, "--hub", f"https://localhost:{hub.https_port}",
-            "--connection-string", owner_cs(hub), "--ca", str(hub.ca_path), "--json"]

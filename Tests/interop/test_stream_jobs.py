@@ -6,6 +6,7 @@ hub restart neither loses nor repeats a window."""
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -13,7 +14,7 @@ import urllib.parse
 import pytest
 
 from brokers import BrokerProcess
-from test_device_security import OWNER_KEY, Device, cli, sas_token
+from test_device_security import OWNER_KEY, Device, cli, cli_args, sas_token
 from test_durability import wait_for as _wait_for
 
 pytestmark = pytest.mark.meridian_only
@@ -208,11 +209,7 @@ def test_job_sql_test_replays_a_time_range_of_the_stored_log(hub, tmp_path):
     query.write_text("SELECT deviceId, CAST(batteryLevel AS float) AS level, IoTHub.ConnectionDeviceId AS sender INTO alarms "
                      "FROM events TIMESTAMP BY occurrenceUtcTime WHERE CAST(batteryLevel AS float) < 0.2")
     ended = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1))
-    import os
-    import subprocess
-    from test_device_security import owner_cs
-    cmd = [os.environ["MERIDIAN_BIN"], "job", "sql", "test", "--query", str(query), "--from", started, "--to", ended,
-           "--hub", f"https://localhost:{hub.https_port}", "--connection-string", owner_cs(hub), "--ca", str(hub.ca_path), "--json"]
+    cmd = cli_args(hub, "job", "sql", "test", "--query", str(query), "--from", started, "--to", ended)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     rows = [json.loads(line) for line in p.stdout.splitlines()]
