@@ -74,3 +74,39 @@ struct DailyReportTests {
             minimumBattery: nil, alarms: 0))
     }
 }
+
+@Suite("Daily report rendering")
+struct DailyReportRenderingTests {
+    let rows = [
+        DailyReport.Row(deviceId: "drone-1", messages: 900, flightSeconds: 3_000, distanceKilometres: 42.5, averageVelocity: 14.2,
+            maximumVelocity: 25, minimumBattery: 31.5, alarms: 2),
+        DailyReport.Row(deviceId: "<b>\"odd\",id</b>", messages: 1, flightSeconds: 0, distanceKilometres: 0, averageVelocity: nil,
+            maximumVelocity: nil, minimumBattery: nil, alarms: 0),
+    ]
+
+    @Test("CSV: header, fixed decimals, empty unknowns, RFC 4180 quoting")
+    func csv() {
+        let text = DailyReport.csv(rows)
+        #expect(text == "deviceId,messages,flightMinutes,distanceKm,avgVelocity,maxVelocity,minBattery,alarms\r\n"
+            + "drone-1,900,50.0,42.500,14.20,25.00,31.50,2\r\n"
+            + "\"<b>\"\"odd\"\",id</b>\",1,0.0,0.000,,,,0\r\n")
+    }
+
+    @Test("HTML: self-contained, escaped, with one SVG bar per charted device")
+    func html() {
+        let page = DailyReport.html(rows, date: "2026-11-24", hubName: "hub & co")
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.contains("hub &amp; co"))
+        #expect(!page.contains("<b>\"odd\""))
+        #expect(page.contains("&lt;b&gt;&quot;odd&quot;,id&lt;/b&gt;"))
+        #expect(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"))
+        #expect(page.components(separatedBy: "<svg").count - 1 == 3)  // distance, flight time, battery
+        #expect(page.components(separatedBy: "<rect").count - 1 == 2 + 2 + 1)
+        #expect(page.contains("<td>42.500</td>"))
+    }
+
+    @Test("fixed decimals", arguments: [(1.005, 2, "1.00"), (-0.0001, 2, "0.00"), (-2.5, 0, "-3"), (12.0, 3, "12.000"), (0.05, 1, "0.1")])
+    func fixed(_ value: Double, decimals: Int, expected: String) {
+        #expect(DailyReport.fixed(value, decimals) == expected)
+    }
+}
