@@ -1,174 +1,229 @@
-/// An immutable compressed block of (time, float) points — Gorilla's scheme (Pelkonen et al., VLDB 2015):
+/// An immutable compressed block of (time, float) points: one series' span of time as the store keeps it.
 ///
-/// - **Timestamps** (ms since 1970) as delta-of-delta: the first in 64 bits, the first delta in 64 bits,
-///   then each delta-of-delta D as `0` (D = 0), `10` + 7 bits (−63…64), `110` + 9 bits (−255…256),
-///   `1110` + 12 bits (−2047…2048), or `1111` + 64 bits (anything: huge gaps, negative deltas, equal
-///   times). Arithmetic wraps, so every Int64 sequence round-trips exactly.
-/// - **Values** as the XOR with the previous value's bits: `0` (same value), `10` + the meaningful bits
-///   when they fit in the previous window of leading/trailing zeros, else `11` + 5 bits of leading zeros
-///   (capped at 31) + 6 bits of length (64 written as 0) + the meaningful bits. Bit patterns are kept as
-///   they are: NaN payloads, −0.0 and ±∞ round-trip exactly.
+/// Version 2 (written now) stores two streams after a `BlockLayout` header (which records the point
+/// count and the time range, readable without decoding via `BlockHeader`):
 ///
-/// Layout (version 1): `"MTSB"`, version (1 byte), kind (1 = float), point count (4 bytes, big endian),
-/// bit count of the payload (4 bytes), the payload. A reader refuses other magic numbers, versions it does
-/// not know and truncated payloads with a `TimeSeriesError` (never a crash).
+/// - **times** (ms since 1970) minus the block's minimum time, as an `IntegerCodec` stream — in practice
+///   delta of delta: a regular clock costs 10 bits per 128 points, jitter a few bits per point, and gaps,
+///   equal or backward times and Int64 extremes still round-trip (arithmetic wraps).
+/// - **values** with one of two codecs, chosen per block by size (`valueEncoding`):
+///   `DecimalCodec` when the values are short decimals (sensor readings; about one byte per value on the
+///   tsbench telemetry, booleans and constants well under a bit), else `XORCodec` (Gorilla, any doubles).
+///
+/// The value-codec byte of the header is 0 for XOR and `0x10 | scale` for decimals. Every block ends in
+/// a CRC-32C, checked by `init(bytes:)`, so a flipped byte is an error rather than a wrong value.
+/// Version-1 blocks (Gorilla times and values interleaved, no checksum) still decode; see
+/// `FloatBlock+Version1.swift`. Bit patterns round-trip exactly in every codec: NaN payloads, −0.0, ±∞.
 public struct FloatBlock: Sendable, Hashable {
+    /// The first four bytes of every float block.
     public static let magic: [UInt8] = Array("MTSB".utf8)
-    public static let version: UInt8 = 1
-    static let kindFloat: UInt8 = 1
-    static let headerSize = 14
+    /// The version this build writes (it reads 1 and 2).
+    public static let version: UInt8 = 2
     /// Points per block at most (a block is one series' span of time; the store rolls before this).
     public static let maximumPoints = 1 << 20
 
+    /// How a block's values are coded.
+    public enum ValueEncoding: Sendable, Hashable {
+        /// Gorilla XOR of bit patterns: any doubles.
+        case xor
+        /// Integers n with value = n / 10^scale (scale 0…9), delta-coded and bit-packed; values not exact
+        /// at the scale (−0.0, NaN, …) are kept verbatim as exceptions.
+        case decimal(scale: Int)
+    }
+
+    static let codecXOR: UInt8 = 0x00
+    static let codecDecimal: UInt8 = 0x10
+
     /// The encoded block.
     public let bytes: [UInt8]
+    /// Points in the block.
     public let count: Int
+    /// The earliest and latest time (nil when empty); also available from the header alone via `BlockHeader`.
+    public let timeRange: ClosedRange<Int64>?
+    /// The codec the encoder chose for the values (the smaller of the two; version-1 blocks: `.xor`).
+    public let valueEncoding: ValueEncoding
+    /// Where the streams lie; nil for a version-1 block.
+    private let layout: BlockLayout?
 
     /// Encodes `points` in the order given (a store sorts them by time; any order round-trips).
     public init(_ points: [(time: Int64, value: Double)]) throws(TimeSeriesError) {
-        guard points.count <= Self.maximumPoints else {
-            throw TimeSeriesError(.invalidArgument, "a block holds at most \(Self.maximumPoints) points")
-        }
-        var writer = BitWriter()
-        var previousTime: Int64 = 0, previousDelta: Int64 = 0
-        var previousBits: UInt64 = 0
-        var leading = Int.max, trailing = 0
-        for (i, point) in points.enumerated() {
-            let bits = point.value.bitPattern
-            if i == 0 {
-                writer.write(UInt64(bitPattern: point.time), bits: 64)
-                writer.write(bits, bits: 64)
-            } else {
-                let delta = point.time &- previousTime
-                if i == 1 {
-                    writer.write(UInt64(bitPattern: delta), bits: 64)
-                } else {
-                    Self.writeDeltaOfDelta(delta &- previousDelta, into: &writer)
-                }
-                previousDelta = delta
-                let xor = bits ^ previousBits
-                if xor == 0 {
-                    writer.write(bit: false)
-                } else {
-                    writer.write(bit: true)
-                    let lz = min(xor.leadingZeroBitCount, 31), tz = xor.trailingZeroBitCount
-                    if leading != Int.max, lz >= leading, tz >= trailing {
-                        writer.write(bit: false)
-                        writer.write(xor >> UInt64(trailing), bits: 64 - leading - trailing)
-                    } else {
-                        writer.write(bit: true)
-                        let length = 64 - lz - tz
-                        writer.write(UInt64(lz), bits: 5)
-                        writer.write(UInt64(length & 63), bits: 6)
-                        writer.write(xor >> UInt64(tz), bits: length)
-                        leading = lz
-                        trailing = tz
-                    }
-                }
-            }
-            previousTime = point.time
-            previousBits = bits
-        }
-        var bytes = Self.magic + [Self.version, Self.kindFloat]
-        Self.append(UInt32(points.count), to: &bytes)
-        Self.append(UInt32(writer.bitCount), to: &bytes)
-        bytes += writer.bytes
-        self.bytes = bytes
-        self.count = points.count
+        try self.init(times: points.map(\.time), values: points.map(\.value))
     }
 
-    /// A block read back from its bytes (checked: magic, version, kind, sizes).
-    public init(bytes: [UInt8]) throws(TimeSeriesError) {
-        guard bytes.count >= Self.headerSize, Array(bytes[0..<4]) == Self.magic else {
-            throw TimeSeriesError(.corrupt, "not a time-series block")
-        }
-        guard bytes[4] == Self.version else {
-            throw TimeSeriesError(.unsupportedVersion, "block format version \(bytes[4]) is not known to this build (it reads version \(Self.version))")
-        }
-        guard bytes[5] == Self.kindFloat else { throw TimeSeriesError(.corrupt, "block kind \(bytes[5]) is not a float block") }
-        let count = Int(Self.uint32(bytes, at: 6)), bitCount = Int(Self.uint32(bytes, at: 10))
-        guard count <= Self.maximumPoints, (bitCount + 7) / 8 == bytes.count - Self.headerSize else {
-            throw TimeSeriesError(.corrupt, "a block's sizes do not match its length")
-        }
-        self.bytes = bytes
-        self.count = count
+    /// Encodes the points `(times[i], values[i])` in the order given; the arrays must be equally long.
+    public init(times: [Int64], values: [Double]) throws(TimeSeriesError) {
+        try self.init(times: times, values: values, allowingDecimal: true)
     }
+
+    /// `allowingDecimal: false` forces the XOR codec (to compare codecs in tests).
+    init(times: [Int64], values: [Double], allowingDecimal: Bool) throws(TimeSeriesError) {
+        guard times.count == values.count else {
+            throw TimeSeriesError(.invalidArgument, "a block needs as many times as values")
+        }
+        guard times.count <= Self.maximumPoints else {
+            throw TimeSeriesError(.invalidArgument, "a block holds at most \(Self.maximumPoints) points")
+        }
+        var timeRange: ClosedRange<Int64>?
+        if var low = times.first {
+            var high = low
+            for time in times {
+                low = min(low, time)
+                high = max(high, time)
+            }
+            timeRange = low...high
+        }
+        let minimum = timeRange?.lowerBound ?? 0
+        var timeWriter = BitWriter(reservingBytes: times.count / 4 + 16)
+        IntegerCodec.encode(times.map { $0 &- minimum }, into: &timeWriter)
+        let timeBytes = timeWriter.finish()
+
+        var xorWriter = BitWriter(reservingBytes: values.count * 4 + 16)
+        XORCodec.encode(values, into: &xorWriter)
+        var valueBytes = xorWriter.finish()
+        var encoding = ValueEncoding.xor
+        var codec = Self.codecXOR
+        if allowingDecimal, let scale = DecimalCodec.chooseScale(values) {
+            var writer = BitWriter(reservingBytes: values.count * 2 + 16)
+            DecimalCodec.encode(values, scale: scale, into: &writer)
+            let decimalBytes = writer.finish()
+            if decimalBytes.count <= valueBytes.count {
+                valueBytes = decimalBytes
+                encoding = .decimal(scale: scale)
+                codec = Self.codecDecimal | UInt8(scale)
+            }
+        }
+
+        var bytes = BlockLayout.header(
+            magic: Self.magic, version: Self.version, kind: BlockLayout.kindFloat, codec: codec,
+            count: times.count, timeRange: timeRange, timeStreamLength: timeBytes.count)
+        bytes.reserveCapacity(bytes.count + timeBytes.count + valueBytes.count + BlockFormat.checksumSize)
+        bytes += timeBytes
+        bytes += valueBytes
+        BlockFormat.seal(&bytes)
+        self.bytes = bytes
+        self.count = times.count
+        self.timeRange = timeRange
+        self.valueEncoding = encoding
+        self.layout = try BlockLayout(bytes, magic: Self.magic, version: Self.version, kind: BlockLayout.kindFloat, verify: false)
+    }
+
+    /// A block read back from its bytes: magic, version, kind, sizes and checksum are checked; a version-1
+    /// block (which has no checksum) is decoded once to find its time range.
+    public init(bytes: [UInt8]) throws(TimeSeriesError) {
+        try self.init(bytes: bytes, verifyingChecksum: true)
+    }
+
+    /// `init(bytes:)`, optionally without the checksum pass — for a store that checks its own pages.
+    /// Decoding stays safe either way: corrupt payloads throw.
+    public init(bytes: [UInt8], verifyingChecksum: Bool) throws(TimeSeriesError) {
+        guard bytes.count > 4, bytes.starts(with: Self.magic) else { throw TimeSeriesError(.corrupt, "not a time-series block") }
+        if bytes[4] == Self.legacyVersion {
+            let count = try Self.legacyCount(bytes)
+            var range: ClosedRange<Int64>?
+            try Self.legacyForEach(bytes, count: count) { time, _ in
+                range = range.map { min($0.lowerBound, time)...max($0.upperBound, time) } ?? time...time
+            }
+            self.bytes = bytes
+            self.count = count
+            self.timeRange = range
+            self.valueEncoding = .xor
+            self.layout = nil
+            return
+        }
+        let layout = try BlockLayout(bytes, magic: Self.magic, version: Self.version, kind: BlockLayout.kindFloat, verify: verifyingChecksum)
+        let encoding: ValueEncoding
+        let valueBits = (layout.payloadEnd - layout.headerEnd - layout.timeStreamLength) * 8
+        switch layout.codec {
+        case Self.codecXOR:
+            encoding = .xor
+            guard valueBits >= XORCodec.minimumBits(count: layout.count) else { throw Self.tooShort }
+        case Self.codecDecimal...(Self.codecDecimal + UInt8(DecimalCodec.maximumScale)):
+            encoding = .decimal(scale: Int(layout.codec - Self.codecDecimal))
+            guard valueBits >= DecimalCodec.minimumBits(count: layout.count) else { throw Self.tooShort }
+        default:
+            throw TimeSeriesError(.corrupt, "block value codec \(layout.codec) is not known")
+        }
+        guard layout.timeStreamLength * 8 >= IntegerCodec.minimumBits(count: layout.count) else { throw Self.tooShort }
+        self.bytes = bytes
+        self.count = layout.count
+        self.timeRange = layout.timeRange
+        self.valueEncoding = encoding
+        self.layout = layout
+    }
+
+    /// Bytes of the header, the time stream and the value stream (the checksum is the rest).
+    var sectionSizes: (header: Int, times: Int, values: Int) {
+        guard let layout else { return (Self.legacyHeaderSize, 0, bytes.count - Self.legacyHeaderSize) }
+        return (layout.headerEnd, layout.timeStreamLength, layout.payloadEnd - layout.headerEnd - layout.timeStreamLength)
+    }
+
+    private static let tooShort = TimeSeriesError(.corrupt, "a block is too short for its point count")
 
     /// Every point, in the order encoded.
     public func points() throws(TimeSeriesError) -> [(time: Int64, value: Double)] {
-        var reader = BitReader(Array(bytes[Self.headerSize...]), bitCount: Int(Self.uint32(bytes, at: 10)))
         var points: [(time: Int64, value: Double)] = []
         points.reserveCapacity(count)
-        var time: Int64 = 0, delta: Int64 = 0
-        var bits: UInt64 = 0
-        var leading = 0, trailing = 0
-        for i in 0..<count {
-            if i == 0 {
-                time = Int64(bitPattern: try reader.read(bits: 64))
-                bits = try reader.read(bits: 64)
-            } else {
-                if i == 1 {
-                    delta = Int64(bitPattern: try reader.read(bits: 64))
-                } else {
-                    delta = delta &+ (try Self.readDeltaOfDelta(&reader))
-                }
-                time = time &+ delta
-                if try reader.readBit() {
-                    if try reader.readBit() {
-                        leading = Int(try reader.read(bits: 5))
-                        var length = Int(try reader.read(bits: 6))
-                        if length == 0 { length = 64 }
-                        guard leading + length <= 64 else { throw TimeSeriesError(.corrupt, "a value's bit window is out of range") }
-                        trailing = 64 - leading - length
-                    }
-                    let length = 64 - leading - trailing
-                    bits ^= try reader.read(bits: length) << UInt64(trailing)
-                }
-            }
-            points.append((time, Double(bitPattern: bits)))
-        }
+        try forEach { points.append(($0, $1)) }
         return points
     }
 
-    private static func writeDeltaOfDelta(_ d: Int64, into writer: inout BitWriter) {
-        switch d {
-        case 0:
-            writer.write(bit: false)
-        case -63...64:
-            writer.write(0b10, bits: 2)
-            writer.write(UInt64(bitPattern: d) & 0x7F, bits: 7)
-        case -255...256:
-            writer.write(0b110, bits: 3)
-            writer.write(UInt64(bitPattern: d) & 0x1FF, bits: 9)
-        case -2047...2048:
-            writer.write(0b1110, bits: 4)
-            writer.write(UInt64(bitPattern: d) & 0xFFF, bits: 12)
-        default:
-            writer.write(0b1111, bits: 4)
-            writer.write(UInt64(bitPattern: d), bits: 64)
+    /// Appends every time to `times` and every value to `values`, in the order encoded — the fast path
+    /// for queries. On error the arrays may hold part of the block.
+    public func decode(times: inout [Int64], values: inout [Double]) throws(TimeSeriesError) {
+        times.reserveCapacity(times.count + count)
+        values.reserveCapacity(values.count + count)
+        guard layout != nil else { return try Self.legacyForEach(bytes, count: count) { times.append($0); values.append($1) } }
+        try decodeRuns { runTimes, runValues in
+            times.append(contentsOf: runTimes)
+            values.append(contentsOf: runValues)
         }
     }
 
-    private static func readDeltaOfDelta(_ reader: inout BitReader) throws(TimeSeriesError) -> Int64 {
-        guard try reader.readBit() else { return 0 }
-        func signed(_ raw: UInt64, bits: Int) -> Int64 {
-            // Two's complement in `bits` bits; the ranges above are asymmetric (−63…64), so values above
-            // the positive limit of the field wrap to negatives except the top one, as written.
-            let value = Int64(bitPattern: raw)
-            let limit = Int64(1) << Int64(bits - 1)
-            return value > limit ? value - (Int64(1) << Int64(bits)) : value
+    /// Calls `body` with every point, in the order encoded. Throws (after calling `body` for some of the
+    /// points before it) if the payload is corrupt.
+    public func forEach(_ body: (_ time: Int64, _ value: Double) -> Void) throws(TimeSeriesError) {
+        guard layout != nil else { return try Self.legacyForEach(bytes, count: count, body) }
+        try decodeRuns { runTimes, runValues in
+            for j in 0..<runTimes.count { body(runTimes[j], runValues[j]) }
         }
-        guard try reader.readBit() else { return signed(try reader.read(bits: 7), bits: 7) }
-        guard try reader.readBit() else { return signed(try reader.read(bits: 9), bits: 9) }
-        guard try reader.readBit() else { return signed(try reader.read(bits: 12), bits: 12) }
-        return Int64(bitPattern: try reader.read(bits: 64))
     }
 
-    private static func append(_ value: UInt32, to bytes: inout [UInt8]) {
-        bytes += [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
-    }
-
-    private static func uint32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
-        UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
+    /// The decoding core for version 2: all times into one temporary buffer, then the values in runs of
+    /// at most `IntegerCodec.groupSize`, each handed to `emit` with its times. Allocates at most that
+    /// buffer (none for small blocks): nothing per point.
+    private func decodeRuns(_ emit: (UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Double>) -> Void) throws(TimeSeriesError) {
+        guard let layout, count > 0, let minimum = timeRange?.lowerBound else { return }
+        let count = count, encoding = valueEncoding, run = IntegerCodec.groupSize
+        let short = TimeSeriesError(.corrupt, "a block decodes to fewer points than it claims")
+        try bytes.withUnsafeBufferPointer { (buffer) throws(TimeSeriesError) in
+            let raw = UnsafeRawBufferPointer(buffer)
+            try withUnsafeTemporaryAllocation(of: Int64.self, capacity: count + run) { (integers) throws(TimeSeriesError) in
+                try withUnsafeTemporaryAllocation(of: Double.self, capacity: run) { (doubles) throws(TimeSeriesError) in
+                    let times = integers.baseAddress!, scratch = times + count, values = doubles.baseAddress!
+                    var timeReader = layout.timeReader(raw)
+                    try IntegerCodec.Decoder.decode(count: count, into: times, adding: minimum, &timeReader)
+                    var valueReader = layout.valueReader(raw)
+                    var done = 0
+                    switch encoding {
+                    case .xor:
+                        var decoder = XORCodec.Decoder()
+                        while done < count {
+                            let n = min(run, count - done)
+                            for j in 0..<n { values[j] = try decoder.next(&valueReader) }
+                            emit(UnsafeBufferPointer(start: times + done, count: n), UnsafeBufferPointer(start: values, count: n))
+                            done += n
+                        }
+                    case .decimal(let scale):
+                        var decoder = try DecimalCodec.Decoder(count: count, scale: scale, reader: &valueReader)
+                        while done < count {
+                            let n = try decoder.nextBatch(into: values, scratch: scratch, &valueReader)
+                            guard n > 0 else { throw short }
+                            emit(UnsafeBufferPointer(start: times + done, count: n), UnsafeBufferPointer(start: values, count: n))
+                            done += n
+                        }
+                    }
+                }
+            }
+        }
     }
 }
