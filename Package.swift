@@ -127,7 +127,10 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .target(name: "HubTimeSeries", dependencies: ["HubCore", "HubStreamSQL"]),
+        .target(
+            name: "HubTimeSeries",
+            dependencies: ["HubCore", "HubStreamSQL", "HubEventLog", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "HubStreamJobs",
             dependencies: [
@@ -165,6 +168,7 @@ let package = Package(
                 "HubStorage",
                 "HubStreamJobs",
                 "HubRouting",
+                "HubTimeSeries",
                 "HubCore", "HubRegistry", "HubAuth", "MQTTBroker", "HubTwins", "HubMessaging", "HubDevices", "HubEventLog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -184,6 +188,7 @@ let package = Package(
             name: "HubServer",
             dependencies: [
                 "HubStreamJobs",
+                "HubTimeSeries",
                 "HubRouting",
                 "HubCore",
                 "HubAccess",
@@ -228,6 +233,7 @@ let package = Package(
             name: "HubCLI",
             dependencies: [
                 "HubServer",
+                "HubTimeSeries",
                 "HubBench",
                 "HubAuth",
                 "HubCore",
@@ -350,7 +356,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HubTimeSeriesTests",
-            dependencies: ["HubTimeSeries", "HubCore"]
+            dependencies: ["HubTimeSeries", "HubCore", "HubEventLog", "HubTestKit"]
         ),
         .testTarget(
             name: "HubStreamJobsTests",

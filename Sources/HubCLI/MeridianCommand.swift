@@ -9,7 +9,8 @@ public struct MeridianCommand: AsyncParsableCommand {
         version: MeridianVersion.current,
         subcommands: [
             ServeCommand.self, DeviceCommand.self, PolicyCommand.self, CACommand.self, UserCommand.self, MethodCommand.self, TwinCommand.self,
-            QueryCommand.self, C2DCommand.self, MonitorCommand.self, EventLogCommand.self, RouteCommand.self, JobCommand.self, RuleCommand.self, AlarmCommand.self, BenchCommand.self,
+            QueryCommand.self, C2DCommand.self, MonitorCommand.self, EventLogCommand.self, RouteCommand.self, JobCommand.self, RuleCommand.self, AlarmCommand.self, TimeSeriesCommand.self,
+            ExportCommand.self, ReportCommand.self, BenchCommand.self,
         ]
     )
 

@@ -45,6 +45,8 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Key.eventPartitions.rawValue), help: help(.eventPartitions)) var eventPartitions: Int?
     @Option(name: .customLong(Key.eventRetentionHours.rawValue), help: help(.eventRetentionHours)) var eventRetentionHours: Int?
     @Option(name: .customLong(Key.eventRetentionBytes.rawValue), help: help(.eventRetentionBytes)) var eventRetentionBytes: Int?
+    @Option(name: .customLong(Key.timeseriesRetentionDays.rawValue), help: help(.timeseriesRetentionDays)) var timeseriesRetentionDays: Int?
+    @Option(name: .customLong(Key.timeseriesWindowSeconds.rawValue), help: help(.timeseriesWindowSeconds)) var timeseriesWindowSeconds: Int?
     @Option(name: .customLong(Key.eventBatchDelayMs.rawValue), help: help(.eventBatchDelayMs)) var eventBatchDelayMs: Int?
     @Option(name: .customLong(Key.eventBatchRecords.rawValue), help: help(.eventBatchRecords)) var eventBatchRecords: Int?
     @Option(name: .customLong(Key.connectRate.rawValue), help: help(.connectRate)) var connectRate: Int?
@@ -113,6 +115,8 @@ public struct ServeCommand: AsyncParsableCommand {
         add(.eventPartitions, eventPartitions)
         add(.eventRetentionHours, eventRetentionHours)
         add(.eventRetentionBytes, eventRetentionBytes)
+        add(.timeseriesRetentionDays, timeseriesRetentionDays)
+        add(.timeseriesWindowSeconds, timeseriesWindowSeconds)
         add(.eventBatchDelayMs, eventBatchDelayMs)
         add(.eventBatchRecords, eventBatchRecords)
         add(.connectRate, connectRate)

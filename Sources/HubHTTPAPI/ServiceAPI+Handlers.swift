@@ -34,6 +34,10 @@ extension ServiceAPI {
         case .listAlarms, .getAlarm, .acknowledgeAlarm, .clearAlarm, .alarmCounts:
             return try await alarmsCall(call)
 
+        // MARK: time series
+        case .queryTimeSeries, .writeTimeSeries, .listTimeSeries, .timeSeriesStats, .compactTimeSeries, .dailyReport, .exportTimeSeries:
+            return try await timeSeriesCall(call)
+
         // MARK: cloud-to-device
         case .sendCloudToDevice, .purgeCloudToDevice, .receiveFeedback, .completeFeedback, .abandonFeedback:
             return try await cloudToDeviceCall(call)

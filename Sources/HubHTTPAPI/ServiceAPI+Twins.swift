@@ -7,7 +7,7 @@ import HubTwins
 
 /// `/twins/{id}[/modules/{mid}]` (GET, PATCH, PUT) and `POST /devices/query`.
 extension ServiceAPI {
-    private var twinService: TwinService {
+    var twinService: TwinService {
         get throws(APIError) {
             guard let devices else { throw APIError(.serviceUnavailable, "twins are not available") }
             return devices.twins

@@ -61,6 +61,8 @@ public struct ServiceAPI: Sendable {
     let streamJobs: StreamJobs?
     /// Alarms (`/alarms`); nil answers those routes with 503.
     let alarms: (any AlarmStore)?
+    /// The time-series store (`/timeseries`); nil answers those routes with 503.
+    let timeSeries: TimeSeriesEndpoint?
     let configuration: Configuration
     let authenticator: ServiceAuthenticator
     let throttle: RequestThrottle
@@ -70,8 +72,10 @@ public struct ServiceAPI: Sendable {
 
     public init(
         registry: DeviceRegistry, devices: DeviceProtocol? = nil, events: EventEndpoint? = nil, routing: MessageRouter? = nil,
-        streamJobs: StreamJobs? = nil, alarms: (any AlarmStore)? = nil, configuration: Configuration, logger: Logger
+        streamJobs: StreamJobs? = nil, alarms: (any AlarmStore)? = nil, timeSeries: TimeSeriesEndpoint? = nil, configuration: Configuration,
+        logger: Logger
     ) {
+        self.timeSeries = timeSeries
         self.streamJobs = streamJobs
         self.alarms = alarms
         self.registry = registry
@@ -124,13 +128,15 @@ public struct ServiceAPI: Sendable {
 
     func respond(_ route: ServiceRoute, _ request: Request, _ context: APIRequestContext) async throws(APIError) -> Response {
         _ = try authenticator.authorize(request.headers[.authorization], required: route.rights)
-        try throttle.admit()
+        if route.usesRegistryBudget { try throttle.admit() }
         var call = APICall(route: route, request: request, parameters: context.parameters)
         if route == .readEvents, Self.wantsEventStream(request) { return try await eventStream(call) }
+        if route == .exportTimeSeries { return try pointStream(call) }
         if route.takesBody {
             call.body = try await readJSONBody(request)
         } else if route.takesRawBody {
-            call.rawBody = try await Self.readRawBody(request, limit: configuration.maximumBodySize)
+            let limit = route == .writeTimeSeries ? (timeSeries?.maximumWriteBytes ?? 0) : configuration.maximumBodySize
+            call.rawBody = try await Self.readRawBody(request, limit: limit)
         }
         let result = try await handle(call)
         return result.response()

@@ -24,6 +24,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     case listStreamJobs, getStreamJob, putStreamJob, deleteStreamJob, startStreamJob, stopStreamJob, streamJobOutput
     case listAlarms, getAlarm, acknowledgeAlarm, clearAlarm, alarmCounts
     case listRules, getRule, putRule, deleteRule
+    case queryTimeSeries, writeTimeSeries, listTimeSeries, timeSeriesStats, compactTimeSeries, dailyReport, exportTimeSeries
 
     /// Method, path pattern (`{name}` captures one segment) and required rights, in one place.
     public var definition: (method: HTTPRequest.Method, path: String, rights: AccessRights) {
@@ -101,6 +102,14 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         case .getRule: (.get, "/rules/{name}", .serviceConnect)
         case .putRule: (.put, "/rules/{name}", .all)
         case .deleteRule: (.delete, "/rules/{name}", .all)
+        // The time-series store: reading and writing data is service work; compaction is maintenance.
+        case .queryTimeSeries: (.post, "/timeseries/query", .serviceConnect)
+        case .writeTimeSeries: (.post, "/timeseries/write", .serviceConnect)
+        case .listTimeSeries: (.get, "/timeseries/series", .serviceConnect)
+        case .timeSeriesStats: (.get, "/timeseries/stats", .serviceConnect)
+        case .compactTimeSeries: (.post, "/timeseries/compact", .all)
+        case .dailyReport: (.get, "/timeseries/reports/daily", .serviceConnect)
+        case .exportTimeSeries: (.get, "/timeseries/points", .serviceConnect)
         }
     }
 
@@ -113,7 +122,7 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
         switch self {
         case .putDevice, .bulkDevices, .regenerateDeviceKey, .putModule, .regeneratePolicyKey, .putCertificate, .verifyCertificate,
             .putUser, .invokeDeviceMethod, .invokeModuleMethod, .updateTwin, .replaceTwin, .updateModuleTwin, .replaceModuleTwin,
-            .queryDevices, .commitCheckpoints, .putRouting, .putRoute, .putEndpoint, .testRoute, .putStreamJob, .putRule:
+            .queryDevices, .commitCheckpoints, .putRouting, .putRoute, .putEndpoint, .testRoute, .putStreamJob, .putRule, .queryTimeSeries:
             true
         default:
             false
@@ -121,7 +130,11 @@ public enum ServiceRoute: String, CaseIterable, Sendable {
     }
 
     /// Whether the route reads its body as raw bytes (a message), whatever its Content-Type.
-    var takesRawBody: Bool { self == .sendCloudToDevice }
+    var takesRawBody: Bool { self == .sendCloudToDevice || self == .writeTimeSeries }
+
+    /// Whether a call spends a token of the registry-rate budget (`registry-rate`). Telemetry written to the
+    /// time-series store is data, not a registry operation.
+    var usesRegistryBudget: Bool { self != .writeTimeSeries }
 
     /// Whether `path` (without query) has this route's shape (`RoutePattern.matches`).
     func matches(path: String) -> Bool {

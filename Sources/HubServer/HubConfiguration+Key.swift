@@ -30,6 +30,8 @@ extension HubConfiguration {
         case eventRetentionBytes = "event-retention-bytes"
         case eventBatchDelayMs = "event-batch-delay-ms"
         case eventBatchRecords = "event-batch-records"
+        case timeseriesRetentionDays = "timeseries-retention-days"
+        case timeseriesWindowSeconds = "timeseries-window-seconds"
         // [limits]
         case maxConnections = "max-connections"
         case maxPacketSize = "max-packet-size"
@@ -56,7 +58,7 @@ extension HubConfiguration {
             case .config, .dataDir, .bind, .plainBind, .mqttPort, .mqttsPort, .httpPort, .httpsPort, .tlsCert,
                 .tlsKey, .allowAnonymous, .hostName, .logLevel, .durability, .eventLoopThreads, .hostAliases, .ipFilter,
                 .ownerKey, .masterKey, .eventPartitions, .eventRetentionHours, .eventRetentionBytes, .eventBatchDelayMs,
-                .eventBatchRecords:
+                .eventBatchRecords, .timeseriesRetentionDays, .timeseriesWindowSeconds:
                 false
             default:
                 true
@@ -103,6 +105,10 @@ extension HubConfiguration {
                 return "Longest wait, in ms, to fill an event log group commit, 0…1000 (default: \(d.eventBatchDelayMs))."
             case .eventBatchRecords:
                 return "Most messages in one event log group commit, 1…65,536 (default: \(d.eventBatchRecords))."
+            case .timeseriesRetentionDays:
+                return "Days the time-series store keeps raw points, 1…3650; minute roll-ups are kept 3×, hour roll-ups 24× as long (default: \(d.timeseriesRetentionDays))."
+            case .timeseriesWindowSeconds:
+                return "How far behind a series' newest point a late point may arrive and still be stored, 0…86,400 s (default: \(d.timeseriesWindowSeconds))."
             case .hostAliases:
                 return "More names of the hub, accepted in SAS tokens and put in the development certificate; repeatable (default: none)."
             case .ipFilter:
@@ -161,6 +167,8 @@ extension HubConfiguration {
             case .connectTimeout, .maxSessionExpiry, .maxKeepAlive, .persistenceFlushInterval: "seconds"
             case .maxPacketSize, .maxQueuedBytes, .eventRetentionBytes: "bytes"
             case .eventRetentionHours: "hours"
+            case .timeseriesRetentionDays: "days"
+            case .timeseriesWindowSeconds: "seconds"
             case .eventBatchDelayMs: "ms"
             case .maximumQoS: "qos"
             default: "n"

@@ -74,6 +74,8 @@ extension HubConfiguration {
         case .eventRetentionBytes: eventRetentionBytes = Int64(try Self.integer(value, in: 0...Int.max))
         case .eventBatchDelayMs: eventBatchDelayMs = try Self.integer(value, in: 0...1000)
         case .eventBatchRecords: eventBatchRecords = try Self.integer(value, in: 1...65_536)
+        case .timeseriesRetentionDays: timeseriesRetentionDays = try Self.integer(value, in: 1...3650)
+        case .timeseriesWindowSeconds: timeseriesWindowSeconds = try Self.integer(value, in: 0...86_400)
         case .connectRate: connectRate = try Self.integer(value, in: 0...1_000_000)
         case .registryRate: registryRate = try Self.integer(value, in: 0...10_000_000)
         case .deviceRate: deviceRate = try Self.integer(value, in: 0...100_000_000)

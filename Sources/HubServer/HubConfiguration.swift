@@ -97,6 +97,14 @@ public struct HubConfiguration: Sendable, Hashable {
     /// `event-batch-records`: the most messages in one group commit. Default 512.
     public var eventBatchRecords = 512
 
+    /// `timeseries-retention-days`: how long the time-series store keeps raw points (1 … 3650). Minute
+    /// roll-ups are kept three times, hour roll-ups 24 times as long. Default 30.
+    public var timeseriesRetentionDays = 30
+
+    /// `timeseries-window-seconds`: how far behind a series' newest point a point may arrive and still be
+    /// stored (older ones are counted as late, never silently dropped). Default 300.
+    public var timeseriesWindowSeconds = 300
+
     /// `host-aliases`: further names clients may use for the hub. SAS tokens naming any of them (or
     /// `host-name`) are accepted, and the development server certificate covers them. Default: none.
     public var hostAliases: [String] = []

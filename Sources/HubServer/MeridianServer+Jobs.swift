@@ -6,6 +6,7 @@ import HubMessaging
 import HubRegistry
 import HubStorage
 import HubStreamJobs
+import HubTimeSeries
 import HubStreamSQL
 import HubTwins
 import Logging
@@ -16,7 +17,7 @@ extension MeridianServer {
     /// queue, direct methods and live twins as their actions and reference data.
     func openJobs(
         log: EventLog, registry: DeviceRegistry, twins: TwinService, devices: DeviceProtocol, cloudToDevice: CloudToDeviceService,
-        alarms: any AlarmStore, twinsReference: TwinsReference
+        alarms: any AlarmStore, twinsReference: TwinsReference, timeSeries: TimeSeriesStore
     ) throws(HubServerError) -> StreamJobs {
         var actions = JobActions(
             raiseAlarm: { raise in
@@ -57,6 +58,7 @@ extension MeridianServer {
                     log.append(message, partitionKey: key) { result in continuation.resume(with: result.mapError { $0 as any Error }) }
                 }
             })
+        actions.writePoints = { points in try Self.write(points, to: timeSeries) }
         actions.raiseAlarms = { raises in
             do throws(StorageError) {
                 _ = try await alarms.raise(raises)
@@ -70,6 +72,20 @@ extension MeridianServer {
         } catch {
             throw HubServerError(.storage, "cannot open the stream jobs: \(error.message)")
         }
+    }
+}
+
+extension MeridianServer {
+    /// A `timeSeries` job output's rows, durable in the store before the job reads on.
+    static func write(_ points: [JobPoint], to store: TimeSeriesStore) throws {
+        var batch = PointBatch(capacity: points.count * 4)
+        for point in points {
+            for measure in point.measures {
+                batch.append(try store.seriesID(device: point.device, measure: measure.name), time: point.time, value: measure.value)
+            }
+        }
+        _ = try store.append(batch)
+        try store.sync()
     }
 }
 

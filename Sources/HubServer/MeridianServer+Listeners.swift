@@ -44,7 +44,7 @@ extension MeridianServer {
         settings.metrics = { HubMetrics.exposition() }
         return ServiceAPI(
             registry: registry, devices: devices, events: services.events, routing: services.routing, streamJobs: services.jobs,
-            alarms: services.alarms, configuration: settings, logger: logger)
+            alarms: services.alarms, timeSeries: services.timeSeries, configuration: settings, logger: logger)
     }
 }
 
@@ -54,4 +54,5 @@ struct HTTPServices: Sendable {
     var routing: MessageRouter
     var jobs: StreamJobs
     var alarms: any AlarmStore
+    var timeSeries: TimeSeriesEndpoint
 }

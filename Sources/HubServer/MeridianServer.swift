@@ -87,11 +87,14 @@ public struct MeridianServer: Service {
                 let alarms = SQLiteAlarmStore(database: database)
                 let twinsReference = TwinsReference(twins: twins, logger: logger)
                 background.addTask { await twinsReference.run() }
+                let timeSeries = try openTimeSeries(log: eventLog, alarms: alarms)
+                let logger = self.logger
+                background.addTask { await Self.runTimeSeries(timeSeries.store, feed: timeSeries.feed, logger: logger) }
                 let jobs = try openJobs(
                     log: eventLog, registry: registry, twins: twins, devices: devices, cloudToDevice: cloudToDevice, alarms: alarms,
-                    twinsReference: twinsReference)
+                    twinsReference: twinsReference, timeSeries: timeSeries.store)
                 background.addTask { await jobs.run() }
-                let services = HTTPServices(events: events, routing: router, jobs: jobs, alarms: alarms)
+                let services = HTTPServices(events: events, routing: router, jobs: jobs, alarms: alarms, timeSeries: timeSeries.endpoint)
                 let newBroker = try await startBroker(
                     registry: registry, devices: devices, persistence: persistence, eventLoopGroup: eventLoopGroup)
                 broker = newBroker

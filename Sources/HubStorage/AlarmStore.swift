@@ -18,6 +18,8 @@ public protocol AlarmStore: Sendable {
     func clear(_ id: Int64, at time: Timestamp) async throws(StorageError) -> Alarm?
     /// Active (not cleared) alarms by severity.
     func counts() async throws(StorageError) -> [AlarmSeverity: Int]
+    /// Alarms first raised in [from, to), per device id (cleared or not), for reports.
+    func raisedCounts(from: Timestamp, to: Timestamp) async throws(StorageError) -> [String: Int]
 }
 
 extension AlarmRaise {
@@ -151,6 +153,16 @@ public final class InMemoryAlarmStore: AlarmStore {
         state.withLock { state in
             var counts: [AlarmSeverity: Int] = [:]
             for alarm in state.alarms.values where !alarm.status.cleared { counts[alarm.severity, default: 0] += 1 }
+            return counts
+        }
+    }
+
+    public func raisedCounts(from: Timestamp, to: Timestamp) async throws(StorageError) -> [String: Int] {
+        state.withLock { state in
+            var counts: [String: Int] = [:]
+            for alarm in state.alarms.values where alarm.firstOccurrence >= from && alarm.firstOccurrence < to {
+                counts[alarm.deviceID, default: 0] += 1
+            }
             return counts
         }
     }

@@ -117,6 +117,21 @@ public final class SQLiteAlarmStore: AlarmStore {
         }
     }
 
+    public func raisedCounts(from: Timestamp, to: Timestamp) async throws(StorageError) -> [String: Int] {
+        try await database.read("counting raised alarms") { db in
+            var counts: [String: Int] = [:]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT device_id, COUNT(*) FROM alarm WHERE first_occurrence >= ? AND first_occurrence < ? GROUP BY device_id",
+                arguments: [from.rawValue, to.rawValue])
+            for row in rows {
+                var r = RegistryRowReader(row, table: "alarm")
+                let device = try r.text()
+                counts[device] = try r.next()
+            }
+            return counts
+        }
+    }
+
     /// A row in `columns` order as an alarm; anything unexpected is `.corrupt`.
     static func alarm(from row: Row) throws(StorageError) -> Alarm {
         var r = RegistryRowReader(row, table: "alarm")

@@ -17,6 +17,8 @@ public struct JobActions: Sendable {
     public var twins: @Sendable () -> SQLReferenceTable?
     /// Appends a message to the event log (for `eventLog` outputs).
     public var append: @Sendable (_ message: DeviceMessage, _ partitionKey: String) async throws -> Void
+    /// Writes points to the time-series store, durably (for `timeSeries` outputs); nil when there is none.
+    public var writePoints: (@Sendable (_ points: [JobPoint]) async throws -> Void)?
 
     public init(
         raiseAlarm: @escaping @Sendable (AlarmRaise) async throws -> Void = { _ in },
@@ -31,7 +33,73 @@ public struct JobActions: Sendable {
         self.invokeMethod = invokeMethod
         self.twins = twins
         self.append = append
+        self.writePoints = nil
     }
+}
+
+/// One row of a `timeSeries` output: a device's measures at a time (ms since 1970).
+public struct JobPoint: Sendable, Hashable {
+    public var device: String
+    public var time: Int64
+    public var measures: [Measure]
+
+    public struct Measure: Sendable, Hashable {
+        public var name: String
+        public var value: Double
+        public init(name: String, value: Double) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(device: String, time: Int64, measures: [Measure]) {
+        self.device = device
+        self.time = time
+        self.measures = measures
+    }
+}
+
+/// Rows as time-series points: the row's time, its `deviceId`, and every numeric, numeric-text or boolean
+/// column but `deviceId` as a measure. Rows without a device or without a measure are skipped and reported.
+struct TimeSeriesOutputSink: JobOutputSink {
+    let target: String
+    let output: JobOutput
+    let actions: JobActions
+    let skipped: @Sendable (String) -> Void
+
+    func deliver(_ rows: [SQLOutputRow]) async throws {
+        guard let write = actions.writePoints else {
+            skipped("output \(target): the hub has no time-series store")
+            return
+        }
+        let prefix = output.measurePrefix ?? ""
+        var points: [JobPoint] = []
+        for row in rows {
+            guard let device = column(row, "deviceId"), !device.isEmpty else {
+                skipped("output \(target): a row without deviceId")
+                continue
+            }
+            var measures: [JobPoint.Measure] = []
+            for member in row.record.members where member.name.lowercased() != "deviceid" {
+                let value: Double?
+                switch member.value.json {
+                case .number(let text): value = Double(text)
+                case .bool(let flag): value = flag ? 1 : 0
+                case .string(let text): value = Double(text)
+                default: value = nil
+                }
+                if let value, value.isFinite { measures.append(JobPoint.Measure(name: prefix + member.name, value: value)) }
+            }
+            guard !measures.isEmpty else {
+                skipped("output \(target): a row without a numeric column")
+                continue
+            }
+            points.append(JobPoint(device: device, time: row.time, measures: measures))
+        }
+        if !points.isEmpty { try await write(points) }
+    }
+
+    func close() async {}
 }
 
 /// Takes the rows of one `INTO` target. `deliver` returns once they are taken for good; a throw means

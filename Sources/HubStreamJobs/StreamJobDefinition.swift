@@ -121,6 +121,9 @@ public struct JobOutput: Sendable, Hashable, Codable {
         case eventLog
         /// Kept in memory (the last `JobOutput.memoryRows`), readable through the API.
         case memory
+        /// Points in the time-series store at the row's time: device from the row's `deviceId`, one measure
+        /// per numeric (or numeric-text, or boolean) column, named `measurePrefix` + the column name.
+        case timeSeries
     }
 
     public var type: Kind
@@ -131,11 +134,14 @@ public struct JobOutput: Sendable, Hashable, Codable {
     public var directory: String?
     public var methodName: String?
     public var timeoutSeconds: Double?
+    /// Prefix of the measure names a `timeSeries` output writes (e.g. `rollup.`); none by default.
+    public var measurePrefix: String?
 
     public static let memoryRows = 1000
 
     public init(type: Kind, severity: AlarmSeverity? = nil, alarmType: String? = nil, url: String? = nil, headers: [String: String]? = nil,
-        directory: String? = nil, methodName: String? = nil, timeoutSeconds: Double? = nil) {
+        directory: String? = nil, methodName: String? = nil, timeoutSeconds: Double? = nil, measurePrefix: String? = nil) {
+        self.measurePrefix = measurePrefix
         self.type = type
         self.severity = severity
         self.alarmType = alarmType
@@ -165,6 +171,8 @@ public struct JobOutput: Sendable, Hashable, Codable {
             if let alarmType, alarmType.isEmpty || alarmType.utf8.count > 128 { throw StreamJobError(.invalid, "output '\(target)': alarmType is 1 to 128 characters") }
         case .fileStorage:
             if let directory, directory.isEmpty { throw StreamJobError(.invalid, "output '\(target)': an empty directory") }
+        case .timeSeries:
+            if let measurePrefix, measurePrefix.utf8.count > 64 { throw StreamJobError(.invalid, "output '\(target)': measurePrefix is at most 64 bytes") }
         case .c2d, .eventLog, .memory:
             break
         }

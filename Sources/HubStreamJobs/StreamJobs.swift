@@ -172,6 +172,7 @@ public actor StreamJobs {
                 sinks[key] = FileOutputSink(sink: FileStorageSink(root: root))
             case .c2d, .method: sinks[key] = DeviceActionSink(job: name, target: target, output: output, actions: actions, skipped: skipped!)
             case .eventLog: sinks[key] = EventLogOutputSink(job: name, target: target, actions: actions)
+            case .timeSeries: sinks[key] = TimeSeriesOutputSink(target: target, output: output, actions: actions, skipped: skipped!)
             case .memory:
                 let sink = MemoryOutputSink()
                 memory[key] = sink

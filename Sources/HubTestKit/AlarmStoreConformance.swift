@@ -61,6 +61,7 @@ public enum AlarmStoreConformance {
         case filtersByFields
         case newestFirstWithinLimit
         case countsActiveBySeverity
+        case raisedCountsPerDeviceInARange
         case detailsRoundTrip
         case tooDeepDetailsAreRefused
         case awkwardStringsStayExact
@@ -312,6 +313,18 @@ public enum AlarmStoreConformance {
             _ = try await store.clear(a.id, at: time(5))
             _ = try await store.raise(raise(device: "a", severity: .major, at: 6))
             #expect(try await nonZero() == [.critical: 1, .minor: 1, .major: 1])
+
+        case .raisedCountsPerDeviceInARange:
+            #expect(try await store.raisedCounts(from: time(0), to: time(1000)).isEmpty)
+            let a = try await store.raise(raise(device: "a", at: 10))
+            _ = try await store.raise(raise(device: "a", at: 20))  // a repeat: still one alarm raised
+            _ = try await store.raise(raise("overheat", device: "a", at: 30))
+            _ = try await store.raise(raise(device: "b", at: 999))
+            _ = try await store.raise(raise(device: "c", at: 1000))  // the end is exclusive
+            _ = try await store.clear(a.id, at: time(40))
+            _ = try await store.raise(raise(device: "a", at: 50))  // after a clear: a new alarm
+            #expect(try await store.raisedCounts(from: time(0), to: time(1000)) == ["a": 3, "b": 1])
+            #expect(try await store.raisedCounts(from: time(15), to: time(1001)) == ["a": 2, "b": 1, "c": 1])
 
         case .detailsRoundTrip:
             let deep = (0..<20).reduce(JSONValue.string("bottom")) { inner, n in

@@ -1,3 +1,4 @@
+import HubEventLog
 /// Byte-level helpers shared by the block formats: zigzag, LEB128 varints, big-endian words and the
 /// CRC-32C that seals every version-2 block.
 enum BlockFormat {
@@ -70,47 +71,9 @@ enum BlockFormat {
         return checksum(bytes, count: body) == uint32(bytes, at: body)
     }
 
-    /// CRC-32C (Castagnoli) of the first `count` bytes — the same checksum HubEventLog puts on its records
-    /// (a copy, as this module does not depend on that one). Slicing-by-8: a block is checked on every read.
+    /// CRC-32C (Castagnoli) of the first `count` bytes: HubEventLog's slicing-by-8 implementation, the same
+    /// checksum the event log puts on its records.
     static func checksum(_ bytes: [UInt8], count: Int) -> UInt32 {
-        bytes.withUnsafeBytes { raw in
-            let t = table
-            var crc: UInt32 = ~0
-            var i = 0
-            let count = min(count, raw.count)
-            while count - i >= 8 {
-                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                let lo = crc ^ UInt32(truncatingIfNeeded: word)
-                let hi = UInt32(truncatingIfNeeded: word >> 32)
-                crc = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)] ^ t[5 * 256 + Int((lo >> 16) & 0xFF)]
-                    ^ t[4 * 256 + Int(lo >> 24)] ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
-                    ^ t[256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
-                i += 8
-            }
-            while i < count {
-                crc = t[Int((crc ^ UInt32(raw[i])) & 0xFF)] ^ (crc >> 8)
-                i += 1
-            }
-            return ~crc
-        }
+        bytes.withUnsafeBytes { raw in CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
     }
-
-    /// `table[k * 256 + b]`: the CRC of byte `b` followed by `k` zero bytes (reflected polynomial 0x82F63B78).
-    /// One flat, never-freed buffer, so the loop indexes raw memory without bounds checks or reference counting.
-    nonisolated(unsafe) private static let table: UnsafePointer<UInt32> = {
-        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * 256)
-        for byte in 0..<256 {
-            var crc = UInt32(byte)
-            for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
-            table[byte] = crc
-        }
-        for byte in 0..<256 {
-            var crc = table[byte]
-            for k in 1..<8 {
-                crc = table[Int(crc & 0xFF)] ^ (crc >> 8)
-                table[k * 256 + byte] = crc
-            }
-        }
-        return UnsafePointer(table)
-    }()
 }

@@ -30,6 +30,7 @@ struct HubConfigurationTests {
         #expect(c.eventLoopThreads == 0 && c.effectiveEventLoopThreads >= 1)
         #expect(c.eventPartitions == 4 && c.eventRetentionHours == 24 && c.eventRetentionBytes == 0)
         #expect(c.eventBatchDelayMs == 5 && c.eventBatchRecords == 512)
+        #expect(c.timeseriesRetentionDays == 30 && c.timeseriesWindowSeconds == 300)
         #expect(c.configFile == nil)
         #expect(c.limits == BrokerConfiguration())
         #expect(c.brokerConfiguration.allowAnonymous == false)
@@ -42,7 +43,8 @@ struct HubConfigurationTests {
                 "config", "data-dir", "bind", "plain-bind", "mqtt-port", "mqtts-port", "http-port", "https-port",
                 "tls-cert", "tls-key", "allow-anonymous", "host-name", "log-level", "durability",
                 "event-loop-threads", "host-aliases", "ip-filter", "owner-key", "master-key", "event-partitions",
-                "event-retention-hours", "event-retention-bytes", "event-batch-delay-ms", "event-batch-records", "max-connections", "max-packet-size", "max-user-properties", "connect-timeout", "receive-maximum",
+                "event-retention-hours", "event-retention-bytes", "event-batch-delay-ms", "event-batch-records", "timeseries-retention-days", "timeseries-window-seconds",
+                "max-connections", "max-packet-size", "max-user-properties", "connect-timeout", "receive-maximum",
                 "topic-alias-maximum", "maximum-qos", "max-subscriptions-per-session", "max-topic-levels",
                 "max-queued-messages", "max-queued-bytes", "max-session-expiry", "max-keep-alive",
                 "max-retained-messages", "persistence-flush-interval", "connect-rate", "registry-rate", "device-rate",

@@ -120,9 +120,15 @@ extension HubRESTClient {
     /// Opens a Server-Sent Events stream (`GET path`, `Accept: text/event-stream`) and returns its body
     /// as it arrives; throws `ClientError` when the hub answers with an error instead.
     func eventStream(_ path: String) async throws -> HTTPClientResponse.Body {
+        try await stream(path, accept: "text/event-stream")
+    }
+
+    /// `GET path` with its body returned as it arrives (SSE, JSON lines, CSV); throws `ClientError` when the
+    /// hub answers with an error instead.
+    func stream(_ path: String, accept: String) async throws -> HTTPClientResponse.Body {
         var request = HTTPClientRequest(url: baseURL + path)
         request.headers.add(name: "Authorization", value: token())
-        request.headers.add(name: "Accept", value: "text/event-stream")
+        request.headers.add(name: "Accept", value: accept)
         let response: HTTPClientResponse
         do {
             // The stream lasts until the reader stops; the hub's keepalives every 15 s keep reads alive.

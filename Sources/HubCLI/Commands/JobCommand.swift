@@ -26,7 +26,7 @@ public struct JobCommand: AsyncParsableCommand {
             discussion: """
                 --output TARGET=TYPE[,key=value…] says where an INTO target goes: alarm (severity=, alarmType=), \
                 webhook (url=, header.NAME=), fileStorage (directory=), c2d, method (methodName=, timeoutSeconds=), \
-                eventLog or memory. A target named alarms is an alarm output by default; others are memory \
+                eventLog, timeSeries (measurePrefix=) or memory. A target named alarms is an alarm output by default; others are memory \
                 outputs (see `meridian job sql output`). A query that does not plan is refused with its line and column.
                 """)
         @Argument(help: "The job's name.") var name: String
