@@ -56,10 +56,11 @@ tail -1 "$SCRATCH/influx.out" > "$SCRATCH/influx.json"
 sed '$d' "$SCRATCH/influx.out" >&2
 
 echo "=== meridian" >&2
+# The data set starts on 2026-01-05, older than the default 30 days of raw retention: keep it for the run.
 HTTP_PORT="$(free_port)"
 OWNER_KEY="$(python3 -c 'import os,base64; print(base64.b64encode(os.urandom(32)).decode())')"
 MERIDIAN_OWNER_KEY="$OWNER_KEY" "$BIN" serve --data-dir "$SCRATCH/data" --host-name localhost --bind 127.0.0.1 --plain-bind 127.0.0.1 \
-    --mqtt-port 0 --mqtts-port 0 --http-port "$HTTP_PORT" --https-port 0 --log-level warning \
+    --mqtt-port 0 --mqtts-port 0 --http-port "$HTTP_PORT" --https-port 0 --log-level warning --timeseries-retention-days 3650 \
     > "$SCRATCH/hub.log" 2>&1 < /dev/null &
 HUB_PID=$!
 for _ in $(seq 600); do
