@@ -57,7 +57,7 @@ extension ServiceAPI {
         case .queryTimeSeries:
             let request = try TimeSeriesRequest(try call.jsonBody, now: WallClock.nowMillis())
             let devices = try await selectedDevices(request.deviceSelection)
-            return .ok(try request.run(on: endpoint.store, devices: devices, maximumPoints: endpoint.maximumPoints))
+            return .ok(bytes: try request.run(on: endpoint.store, devices: devices, maximumPoints: endpoint.maximumPoints))
         case .writeTimeSeries:
             return try write(call, endpoint)
         case .listTimeSeries:
@@ -99,13 +99,17 @@ extension ServiceAPI {
         let store = endpoint.store
         // Parse everything first: a malformed line stores nothing.
         var batch = PointBatch(capacity: body.count / 12)
-        var ids: [SeriesKey: SeriesID] = [:]
         var ignoredStrings = 0
+        var measures: [(name: String, type: ValueType)] = []
+        var values: [Double] = []
+        var ids: [SeriesID] = []
         do throws(TimeSeriesError) {
             try LineProtocolParser(precision: precision).parse(body, now: WallClock.nowMillis()) { (line) throws(TimeSeriesError) in
                 guard let device = line.tag(deviceTag) else {
                     throw TimeSeriesError(.invalidArgument, "a line of measurement '\(line.measurement)' has no \(deviceTag) tag")
                 }
+                measures.removeAll(keepingCapacity: true)
+                values.removeAll(keepingCapacity: true)
                 for field in line.fields {
                     let value: Double
                     let type: ValueType
@@ -118,17 +122,11 @@ extension ServiceAPI {
                         ignoredStrings += 1
                         continue
                     }
-                    let measure = qualified ? line.measurement + "." + field.key : field.key
-                    let key = SeriesKey(device: device, measure: measure)
-                    let id: SeriesID
-                    if let known = ids[key] {
-                        id = known
-                    } else {
-                        id = try store.seriesID(device: device, measure: measure, type: type)
-                        ids[key] = id
-                    }
-                    batch.append(id, time: line.time, value: value)
+                    measures.append((qualified ? line.measurement + "." + field.key : field.key, type))
+                    values.append(value)
                 }
+                try store.seriesIDs(device: device, measures: measures, into: &ids)
+                for (id, value) in zip(ids, values) { batch.append(id, time: line.time, value: value) }
             }
         } catch {
             throw error.code == .invalidArgument ? APIError(.argumentInvalid, error.message) : APIError(.serviceUnavailable, error.message)

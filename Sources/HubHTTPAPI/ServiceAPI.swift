@@ -261,6 +261,8 @@ struct APIResult {
     var status: HTTPResponse.Status
     var json: JSONValue?
     var headers: HTTPFields = [:]
+    /// JSON already written as bytes (large answers built without a `JSONValue` tree); wins over `json`.
+    var jsonBytes: [UInt8]?
 
     static func ok(_ json: JSONValue, etag: String? = nil) -> APIResult {
         var result = APIResult(status: .ok, json: json)
@@ -270,10 +272,14 @@ struct APIResult {
 
     static let noContent = APIResult(status: .noContent, json: nil)
 
+    /// 200 with JSON the handler wrote itself.
+    static func ok(bytes: [UInt8]) -> APIResult {
+        APIResult(status: .ok, json: nil, jsonBytes: bytes)
+    }
+
     func response() -> Response {
         var headers = self.headers
-        guard let json else { return Response(status: status, headers: headers) }
-        let bytes = JSONWriter.bytes(json)
+        guard let bytes = jsonBytes ?? json.map(JSONWriter.bytes) else { return Response(status: status, headers: headers) }
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }

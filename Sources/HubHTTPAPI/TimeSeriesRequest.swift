@@ -158,25 +158,14 @@ struct TimeSeriesRequest: Sendable {
         }
     }
 
-    /// Runs the request; `devices` nil means every device.
-    func run(on store: TimeSeriesStore, devices: [String]?, maximumPoints: Int) throws(APIError) -> JSONValue {
+    /// Runs the request (`devices` nil means every device) and returns the answer's JSON bytes.
+    func run(on store: TimeSeriesStore, devices: [String]?, maximumPoints: Int) throws(APIError) -> [UInt8] {
         let selector = SeriesSelector(devices: devices, measures: measures)
-        if let devices, devices.isEmpty { return .object(JSONObject(["series": .array([]), "truncated": .bool(false)])) }
+        if let devices, devices.isEmpty { return Array(#"{"series":[],"truncated":false}"#.utf8) }
         let cap = min(limit ?? maximumPoints, maximumPoints)
         switch mode {
         case .raw:
-            let result = try ServiceAPI.store { () throws(TimeSeriesError) in try store.rawPoints(selector, from: from, to: to, limit: cap) }
-            let series: [JSONValue] = result.series.map { points in
-                var items: [JSONValue] = []
-                items.reserveCapacity(points.times.count)
-                for (t, v) in zip(points.times, points.values) {
-                    items.append(.object(JSONObject(["t": .string(Timestamp(rawValue: t).iso8601), "v": Self.value(v, points.type)])))
-                }
-                return .object(JSONObject([
-                    "deviceId": .string(points.key.device), "measure": .string(points.key.measure), "points": .array(items),
-                ]))
-            }
-            return .object(JSONObject(["series": .array(series), "truncated": .bool(result.truncated)]))
+            return Self.rawJSON(try ServiceAPI.store { () throws(TimeSeriesError) in try store.rawPoints(selector, from: from, to: to, limit: cap) })
         case .last:
             return try last(store, selector)
         case .aggregate(let interval, let aggregates):
@@ -185,61 +174,68 @@ struct TimeSeriesRequest: Sendable {
             let query = AggregateQuery(
                 selector: selector, from: from, to: to, interval: width, aggregates: aggregates, grouping: mergeDevices ? .measure : .series)
             let result = try ServiceAPI.store { () throws(TimeSeriesError) in try store.aggregate(query) }
+            let names = aggregates.map(Self.name)
             var remaining = cap
             var truncated = false
-            var series: [JSONValue] = []
+            var out = TimeSeriesJSON(capacity: 64 + result.groups.reduce(0) { $0 + 64 + $1.buckets.count * (40 + 24 * names.count) })
+            out.raw("{\"series\":[")
+            var first = true
             for group in result.groups where !group.buckets.isEmpty {
                 guard remaining > 0 else {
                     truncated = true
                     break
                 }
-                var items: [JSONValue] = []
-                for bucket in group.buckets.prefix(remaining) {
-                    var object = JSONObject(["t": .string(Timestamp(rawValue: interval == nil ? from : bucket.start).iso8601)])
-                    for (aggregate, value) in zip(aggregates, bucket.values) {
-                        object[Self.name(aggregate)] = aggregate == .count ? .int(Int(value)) : ServiceAPI.number(value)
-                    }
-                    items.append(.object(object))
+                out.raw(first ? "{" : ",{")
+                first = false
+                if let device = group.device {
+                    out.raw("\"deviceId\":")
+                    out.string(device)
+                    out.raw(",")
                 }
-                if items.count < group.buckets.count { truncated = true }
-                remaining -= items.count
-                var entry = JSONObject()
-                if let device = group.device { entry["deviceId"] = .string(device) }
-                entry["measure"] = .string(group.measure)
-                entry["points"] = .array(items)
-                series.append(.object(entry))
+                out.raw("\"measure\":")
+                out.string(group.measure)
+                out.raw(",\"points\":[")
+                let buckets = group.buckets.prefix(remaining)
+                for (k, bucket) in buckets.enumerated() {
+                    out.raw(k == 0 ? "{\"t\":" : ",{\"t\":")
+                    out.time(interval == nil ? from : bucket.start)
+                    for (a, value) in zip(aggregates.indices, bucket.values) {
+                        out.raw(",")
+                        out.string(names[a])
+                        out.raw(":")
+                        if aggregates[a] == .count { out.integer(Int64(value)) } else { out.number(value) }
+                    }
+                    out.raw("}")
+                }
+                out.raw("]}")
+                if buckets.count < group.buckets.count { truncated = true }
+                remaining -= buckets.count
             }
-            return .object(JSONObject(["series": .array(series), "truncated": .bool(truncated)]))
+            out.raw(truncated ? "],\"truncated\":true}" : "],\"truncated\":false}")
+            return out.bytes
         }
     }
 
     /// Each series' newest point in [from, to): the hot last value when it falls in the range, else the
     /// newest stored point before `to` (read from blocks).
-    private func last(_ store: TimeSeriesStore, _ selector: SeriesSelector) throws(APIError) -> JSONValue {
-        var series: [JSONValue] = []
+    private func last(_ store: TimeSeriesStore, _ selector: SeriesSelector) throws(APIError) -> [UInt8] {
+        var points: [(key: SeriesKey, time: Int64, value: Double, type: ValueType)] = []
         var older: [SeriesKey] = []
         for value in store.lastValues(selector) {
             if value.time >= to {
                 older.append(value.key)
             } else if value.time >= from {
-                series.append(Self.lastJSON(value.key, time: value.time, value: value.value, type: value.type))
+                points.append((value.key, value.time, value.value, value.type))
             }
         }
         for key in older.prefix(10_000) {
             let raw = try ServiceAPI.store { () throws(TimeSeriesError) in
                 try store.rawPoints(SeriesSelector(devices: [key.device], measures: [key.measure]), from: from, to: to, limit: Int.max)
             }
-            guard let points = raw.series.first, let time = points.times.last, let value = points.values.last else { continue }
-            series.append(Self.lastJSON(key, time: time, value: value, type: points.type))
+            guard let series = raw.series.first, let time = series.times.last, let value = series.values.last else { continue }
+            points.append((key, time, value, series.type))
         }
-        return .object(JSONObject(["series": .array(series), "truncated": .bool(older.count > 10_000)]))
-    }
-
-    private static func lastJSON(_ key: SeriesKey, time: Int64, value: Double, type: ValueType) -> JSONValue {
-        .object(JSONObject([
-            "deviceId": .string(key.device), "measure": .string(key.measure),
-            "points": .array([.object(JSONObject(["t": .string(Timestamp(rawValue: time).iso8601), "v": Self.value(value, type)]))]),
-        ]))
+        return Self.lastJSON(points, truncated: older.count > 10_000)
     }
 
     /// A stored value as JSON text in its series' type (`null` for NaN and infinities).
@@ -251,14 +247,6 @@ struct TimeSeriesRequest: Sendable {
         }
     }
 
-    /// A stored value as JSON in its series' type.
-    static func value(_ value: Double, _ type: ValueType) -> JSONValue {
-        switch type {
-        case .boolean: return .bool(value != 0)
-        case .integer where value.isFinite && abs(value) < 9.2e18: return .number(String(Int64(value)))
-        default: return ServiceAPI.number(value)
-        }
-    }
 }
 
 extension String {
