@@ -84,4 +84,7 @@ for name in q_goal:
     m, i = M["queries"][name], I["queries"][name]
     out.append(f"| {q_names[name]} | {i['median_ms']:,.2f} ms ({i['series']} series, {i['rows']:,} rows) | "
                f"{m['median_ms']:,.2f} ms ({m['series']} series, {m['rows']:,} rows) | {m['median_ms'] / i['median_ms']:.3f} |")
+notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "timeseries-notes.md")
+if os.path.exists(notes):
+    out += ["", open(notes).read().rstrip()]
 print("\n".join(out))
