@@ -47,6 +47,7 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Key.eventRetentionBytes.rawValue), help: help(.eventRetentionBytes)) var eventRetentionBytes: Int?
     @Option(name: .customLong(Key.timeseriesRetentionDays.rawValue), help: help(.timeseriesRetentionDays)) var timeseriesRetentionDays: Int?
     @Option(name: .customLong(Key.timeseriesWindowSeconds.rawValue), help: help(.timeseriesWindowSeconds)) var timeseriesWindowSeconds: Int?
+    @Option(name: .customLong(Key.timeseriesRetentionRule.rawValue), help: help(.timeseriesRetentionRule)) var timeseriesRetentionRule: [String] = []
     @Option(name: .customLong(Key.eventBatchDelayMs.rawValue), help: help(.eventBatchDelayMs)) var eventBatchDelayMs: Int?
     @Option(name: .customLong(Key.eventBatchRecords.rawValue), help: help(.eventBatchRecords)) var eventBatchRecords: Int?
     @Option(name: .customLong(Key.connectRate.rawValue), help: help(.connectRate)) var connectRate: Int?
@@ -109,6 +110,9 @@ public struct ServeCommand: AsyncParsableCommand {
         add(.eventLoopThreads, eventLoopThreads)
         if !hostAliases.isEmpty { flags.append(.init(.hostAliases, .array(hostAliases.map { .string($0) }))) }
         if !ipFilter.isEmpty { flags.append(.init(.ipFilter, .array(ipFilter.map { .string($0) }))) }
+        if !timeseriesRetentionRule.isEmpty {
+            flags.append(.init(.timeseriesRetentionRule, .array(timeseriesRetentionRule.map { .string($0) })))
+        }
         let environment = ProcessInfo.processInfo.environment
         add(.ownerKey, ownerKey ?? environment["MERIDIAN_OWNER_KEY"])
         add(.masterKey, masterKey ?? environment["MERIDIAN_MASTER_KEY"])

@@ -32,6 +32,7 @@ extension HubConfiguration {
         case eventBatchRecords = "event-batch-records"
         case timeseriesRetentionDays = "timeseries-retention-days"
         case timeseriesWindowSeconds = "timeseries-window-seconds"
+        case timeseriesRetentionRule = "timeseries-retention-rule"
         // [limits]
         case maxConnections = "max-connections"
         case maxPacketSize = "max-packet-size"
@@ -58,7 +59,8 @@ extension HubConfiguration {
             case .config, .dataDir, .bind, .plainBind, .mqttPort, .mqttsPort, .httpPort, .httpsPort, .tlsCert,
                 .tlsKey, .allowAnonymous, .hostName, .logLevel, .durability, .eventLoopThreads, .hostAliases, .ipFilter,
                 .ownerKey, .masterKey, .eventPartitions, .eventRetentionHours, .eventRetentionBytes, .eventBatchDelayMs,
-                .eventBatchRecords, .timeseriesRetentionDays, .timeseriesWindowSeconds:
+                .eventBatchRecords, .timeseriesRetentionDays, .timeseriesWindowSeconds,
+                .timeseriesRetentionRule:
                 false
             default:
                 true
@@ -109,6 +111,8 @@ extension HubConfiguration {
                 return "Days the time-series store keeps raw points, 1…3650; minute roll-ups are kept 3×, hour roll-ups 24× as long (default: \(d.timeseriesRetentionDays))."
             case .timeseriesWindowSeconds:
                 return "How far behind a series' newest point a late point may arrive and still be stored, 0…86,400 s (default: \(d.timeseriesWindowSeconds))."
+            case .timeseriesRetentionRule:
+                return "Raw retention for some series, 'DEVICE-GLOB MEASURE-GLOB DAYS' (e.g. 'test-* * 2'), first match wins; repeatable (default: none)."
             case .hostAliases:
                 return "More names of the hub, accepted in SAS tokens and put in the development certificate; repeatable (default: none)."
             case .ipFilter:
@@ -159,7 +163,7 @@ extension HubConfiguration {
             case .mqttPort, .mqttsPort, .httpPort, .httpsPort: "port"
             case .hostName: "name"
             case .hostAliases: "name"
-            case .ipFilter: "rule"
+            case .ipFilter, .timeseriesRetentionRule: "rule"
             case .ownerKey, .masterKey: "base64"
             case .logLevel: "level"
             case .durability: "mode"

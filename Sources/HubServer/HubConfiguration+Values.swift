@@ -76,6 +76,15 @@ extension HubConfiguration {
         case .eventBatchRecords: eventBatchRecords = try Self.integer(value, in: 1...65_536)
         case .timeseriesRetentionDays: timeseriesRetentionDays = try Self.integer(value, in: 1...3650)
         case .timeseriesWindowSeconds: timeseriesWindowSeconds = try Self.integer(value, in: 0...86_400)
+        case .timeseriesRetentionRule:
+            var rules: [TimeSeriesRetentionRule] = []
+            for text in try Self.stringList(value) {
+                guard let rule = TimeSeriesRetentionRule(text) else {
+                    throw ValueProblem("must be rules like 'test-* * 2' (device glob, measure glob, days 1…3650)")
+                }
+                rules.append(rule)
+            }
+            timeseriesRetentionRules = rules
         case .connectRate: connectRate = try Self.integer(value, in: 0...1_000_000)
         case .registryRate: registryRate = try Self.integer(value, in: 0...10_000_000)
         case .deviceRate: deviceRate = try Self.integer(value, in: 0...100_000_000)

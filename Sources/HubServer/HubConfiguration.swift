@@ -24,6 +24,24 @@ import MQTTBroker
 ///
 /// Relative paths in a config file are relative to the file's directory; relative paths in flags are
 /// relative to the working directory.
+/// One `timeseries-retention-rule`: raw points of the matching series are kept `days` days.
+public struct TimeSeriesRetentionRule: Sendable, Hashable {
+    public var devicePattern: String
+    public var measurePattern: String
+    public var days: Int
+
+    /// Parses `DEVICE-GLOB MEASURE-GLOB DAYS` (days 1…3650); nil for anything else.
+    public init?(_ text: String) {
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard parts.count == 3, let days = Int(parts[2]), (1...3650).contains(days),
+            parts[0].utf8.count <= 128, parts[1].utf8.count <= 128
+        else { return nil }
+        devicePattern = String(parts[0])
+        measurePattern = String(parts[1])
+        self.days = days
+    }
+}
+
 public struct HubConfiguration: Sendable, Hashable {
     /// `data-dir`: where the hub keeps its state: `meridian.sqlite` (sessions, retained messages …) and
     /// `tls/` (the development CA). Created with mode 0700 if missing. Default `./meridian-data`.
@@ -104,6 +122,11 @@ public struct HubConfiguration: Sendable, Hashable {
     /// `timeseries-window-seconds`: how far behind a series' newest point a point may arrive and still be
     /// stored (older ones are counted as late, never silently dropped). Default 300.
     public var timeseriesWindowSeconds = 300
+
+    /// `timeseries-retention-rule`: raw retention in days for the series whose device id and measure name
+    /// match the globs (`*` any run, `?` one character), tried in order before `timeseries-retention-days`;
+    /// roll-ups are kept 3× and 24× as long, as by default. Written `DEVICE-GLOB MEASURE-GLOB DAYS`.
+    public var timeseriesRetentionRules: [TimeSeriesRetentionRule] = []
 
     /// `host-aliases`: further names clients may use for the hub. SAS tokens naming any of them (or
     /// `host-name`) are accepted, and the development server certificate covers them. Default: none.

@@ -15,7 +15,12 @@ extension MeridianServer {
         let day = 86_400
         settings.retention = RetentionPolicy(
             raw: .seconds(configuration.timeseriesRetentionDays * day), minute: .seconds(configuration.timeseriesRetentionDays * 3 * day),
-            hour: .seconds(configuration.timeseriesRetentionDays * 24 * day))
+            hour: .seconds(configuration.timeseriesRetentionDays * 24 * day),
+            rules: configuration.timeseriesRetentionRules.map { rule in
+                RetentionRule(
+                    devicePattern: rule.devicePattern, measurePattern: rule.measurePattern, raw: .seconds(rule.days * day),
+                    minute: .seconds(rule.days * 3 * day), hour: .seconds(rule.days * 24 * day))
+            })
         settings.outOfOrderWindow = .seconds(configuration.timeseriesWindowSeconds)
         let store: TimeSeriesStore
         do throws(TimeSeriesError) {

@@ -44,6 +44,7 @@ struct HubConfigurationTests {
                 "tls-cert", "tls-key", "allow-anonymous", "host-name", "log-level", "durability",
                 "event-loop-threads", "host-aliases", "ip-filter", "owner-key", "master-key", "event-partitions",
                 "event-retention-hours", "event-retention-bytes", "event-batch-delay-ms", "event-batch-records", "timeseries-retention-days", "timeseries-window-seconds",
+                "timeseries-retention-rule",
                 "max-connections", "max-packet-size", "max-user-properties", "connect-timeout", "receive-maximum",
                 "topic-alias-maximum", "maximum-qos", "max-subscriptions-per-session", "max-topic-levels",
                 "max-queued-messages", "max-queued-bytes", "max-session-expiry", "max-keep-alive",
@@ -149,6 +150,16 @@ struct HubConfigurationTests {
         let bad = dir.appending("bad.toml")
         try "ip-filter = [\"permit 1.2.3.4\"]\n".write(toFile: bad, atomically: false, encoding: .utf8)
         #expect(throws: HubServerError.self) { try HubConfiguration.resolve(flags: [.init(.config, .string(bad))]) }
+    }
+
+    @Test("time-series retention rules: device glob, measure glob, days; anything else is refused", arguments: [
+        ("test-* * 2", true), ("drone-?? velocity 365", true), ("* *", false), ("* * 0", false), ("* * 3651", false), ("a b c", false),
+        ("* * 1 extra", false),
+    ])
+    func retentionRules(_ text: String, valid: Bool) {
+        let resolved = try? HubConfiguration.resolve(flags: [.init(.timeseriesRetentionRule, .array([.string(text)]))])
+        #expect((resolved != nil) == valid)
+        if valid { #expect(resolved?.timeseriesRetentionRules.count == 1) }
     }
 
     @Test("a YAML file sets the same settings", arguments: ["meridian.yaml", "meridian.yml"])

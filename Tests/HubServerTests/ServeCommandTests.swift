@@ -18,6 +18,7 @@ struct ServeCommandTests {
             "--event-partitions", "2", "--event-retention-hours", "48", "--event-retention-bytes", "1000000",
             "--event-batch-delay-ms", "2", "--event-batch-records", "128",
             "--timeseries-retention-days", "90", "--timeseries-window-seconds", "60",
+            "--timeseries-retention-rule", "test-* * 2", "--timeseries-retention-rule", "drone-?? velocity 365",
             "--max-connections", "10", "--max-packet-size", "2048", "--max-user-properties", "4",
             "--connect-timeout", "1.5", "--receive-maximum", "20", "--topic-alias-maximum", "0", "--maximum-qos", "1",
             "--max-subscriptions-per-session", "5", "--max-topic-levels", "6", "--max-queued-messages", "7",
@@ -39,6 +40,7 @@ struct ServeCommandTests {
         #expect(c.eventPartitions == 2 && c.eventRetentionHours == 48 && c.eventRetentionBytes == 1_000_000)
         #expect(c.eventBatchDelayMs == 2 && c.eventBatchRecords == 128)
         #expect(c.timeseriesRetentionDays == 90 && c.timeseriesWindowSeconds == 60)
+        #expect(c.timeseriesRetentionRules.map { "\($0.devicePattern) \($0.measurePattern) \($0.days)" } == ["test-* * 2", "drone-?? velocity 365"])
         #expect(c.limits.maximumConnections == 10 && c.limits.maximumPacketSize == 2048)
         #expect(c.limits.maximumUserProperties == 4 && c.limits.connectTimeoutSeconds == 1.5)
         #expect(c.limits.receiveMaximum == 20 && c.limits.topicAliasMaximum == 0 && c.limits.maximumQoS == .atLeastOnce)
