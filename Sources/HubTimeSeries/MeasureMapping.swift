@@ -8,7 +8,8 @@ import HubStreamSQL
 /// - a position field (`"position": "lat|lon|alt"`) becomes `position.lat`, `position.lon`, `position.alt`;
 /// - the time comes from the first time field present (`occurrenceUtcTime`, `timestamp`, `time`; ISO 8601
 ///   or the scenario's `MM/dd/yyyy HH:mm:ss +00:00`, read as stream SQL reads `TIMESTAMP BY`), else the
-///   message's enqueued time. Time fields, other strings, booleans and arrays are not measures.
+///   message's enqueued time. JSON booleans are boolean measures (1 and 0 in aggregates). Time fields, other
+///   strings and arrays are not measures.
 public struct MeasureMapping: Sendable, Hashable {
     public var timeFields = ["occurrenceUtcTime", "timestamp", "time"]
     public var positionFields = ["position"]
@@ -20,7 +21,7 @@ public struct MeasureMapping: Sendable, Hashable {
     public init() {}
 
     /// The message's time and its measures, in the body's order.
-    public func points(body: JSONValue, enqueuedTime: Int64) -> (time: Int64, measures: [(name: String, value: Double)], dropped: Int) {
+    public func points(body: JSONValue, enqueuedTime: Int64) -> (time: Int64, measures: [(name: String, value: Double, type: ValueType)], dropped: Int) {
         guard case .object(let object) = body else { return (enqueuedTime, [], 0) }
         var time = enqueuedTime
         for field in timeFields {
@@ -34,11 +35,11 @@ public struct MeasureMapping: Sendable, Hashable {
                 break
             }
         }
-        var measures: [(name: String, value: Double)] = []
+        var measures: [(name: String, value: Double, type: ValueType)] = []
         var dropped = 0
-        func add(_ name: String, _ value: Double) {
+        func add(_ name: String, _ value: Double, _ type: ValueType = .float) {
             guard value.isFinite else { return }
-            if measures.count < maximumMeasures { measures.append((name, value)) } else { dropped += 1 }
+            if measures.count < maximumMeasures { measures.append((name, value, type)) } else { dropped += 1 }
         }
         func walk(_ object: JSONObject, prefix: String, depth: Int) {
             for (key, value) in object.members {
@@ -47,6 +48,8 @@ public struct MeasureMapping: Sendable, Hashable {
                 switch value {
                 case .number(let text):
                     if let number = Double(text) { add(name, number) }
+                case .bool(let flag):
+                    add(name, flag ? 1 : 0, .boolean)
                 case .string(let text):
                     if prefix.isEmpty, positionFields.contains(key) {
                         let parts = text.split(separator: "|", omittingEmptySubsequences: false)

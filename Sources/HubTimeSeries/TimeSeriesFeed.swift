@@ -163,7 +163,7 @@ public final class TimeSeriesFeed: Sendable {
                 id = known
             } else {
                 do {
-                    id = try store.seriesID(device: device, measure: measure.name)
+                    id = try store.seriesID(device: device, measure: measure.name, type: measure.type)
                 } catch {
                     counts.rejected += 1
                     continue

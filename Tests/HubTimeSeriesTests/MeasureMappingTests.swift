@@ -29,6 +29,15 @@ struct MeasureMappingTests {
         #expect(result.measures.map(\.name) == ["temperature", "batteryLevel"])
     }
 
+    @Test("booleans are boolean measures; numbers are floats")
+    func booleans() throws {
+        let body = try parse(#"{"armed":true,"engine":{"on":false,"rpm":5200},"note":"x"}"#)
+        let result = mapping.points(body: body, enqueuedTime: 0)
+        #expect(result.measures.map(\.name) == ["armed", "engine.on", "engine.rpm"])
+        #expect(result.measures.map(\.value) == [1, 0, 5200])
+        #expect(result.measures.map(\.type) == [.boolean, .boolean, .float])
+    }
+
     @Test("time: ISO 8601, epoch numbers, else the enqueued time; bad time text falls back")
     func time() throws {
         #expect(mapping.points(body: try parse(#"{"timestamp":"2026-11-24T10:00:00.250Z","v":1}"#), enqueuedTime: 7).time == Timestamp(iso8601: "2026-11-24T10:00:00.250Z")!.rawValue)
@@ -39,10 +48,10 @@ struct MeasureMappingTests {
         #expect(mapping.points(body: try parse(#"{"time":1795000000,"v":1}"#), enqueuedTime: 7).measures.map(\.name) == ["v"])
     }
 
-    @Test("nested objects are flattened with dots; arrays, booleans, nulls and odd numbers are not measures")
+    @Test("nested objects are flattened with dots; arrays, nulls and odd numbers are not measures")
     func shapes() throws {
         let body = try parse(#"{"engine":{"temperature":91.5,"rpm":"4200","ok":true},"list":[1,2],"n":null,"hex":"0x1F","word":"nan","big":"1e400","neg":"-3"}"#)
-        #expect(mapping.points(body: body, enqueuedTime: 0).measures.map(\.name) == ["engine.temperature", "engine.rpm", "neg"])
+        #expect(mapping.points(body: body, enqueuedTime: 0).measures.map(\.name) == ["engine.temperature", "engine.rpm", "engine.ok", "neg"])
         #expect(mapping.points(body: .array([.number("1")]), enqueuedTime: 5).measures.isEmpty)
     }
 

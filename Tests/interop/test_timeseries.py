@@ -117,7 +117,8 @@ def test_device_messages_become_series_through_the_feed(hub):
             v = round(rng.uniform(0, 25), 2)
             lat, lon, alt = round(47.6 + i * 0.001, 6), round(-122.3 - i * 0.001, 6), round(100 + i, 2)
             bodies.append({"occurrenceUtcTime": scenario(t), "deviceId": device, "sensorType": "drone-event-sensor;v1",
-                           "velocity": f"{v:.2f}", "acceleration": "0.50", "position": f"{lat}|{lon}|{alt}", "flightStatus": "1"})
+                           "velocity": f"{v:.2f}", "acceleration": "0.50", "position": f"{lat}|{lon}|{alt}", "flightStatus": "1",
+                           "armed": i % 2 == 0})
             sent.setdefault(device, []).append((t, v, lat, lon))
         send(hub, device, key, bodies)
     window = {"from": iso(t0), "to": iso(t0 + 10 * 60_000)}
@@ -161,7 +162,10 @@ def test_device_messages_become_series_through_the_feed(hub):
                                 "--sparkline")[:-1], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "ts-drone-1" in p.stdout and any(c in p.stdout for c in "▁▂▃▄▅▆▇█"), p.stdout + p.stderr
     stats = cli(hub, "ts", "stats")
-    assert stats["feed"]["points"] >= 96 * 6 and stats["series"] >= 2 * 6  # velocity, acceleration, position.lat|lon|alt, flightStatus
+    # velocity, acceleration, position.lat|lon|alt, flightStatus, armed
+    assert stats["feed"]["points"] >= 96 * 7 and stats["series"] >= 2 * 7
+    armed = query(hub, {"deviceIds": ["ts-drone-1"], "measures": ["armed"], **window})["series"][0]["points"]
+    assert [p["v"] for p in armed] == [i % 2 == 0 for i in range(48)]  # booleans stay booleans
 
 
 def test_line_protocol_golden_aggregates_and_errors(hub):
