@@ -23,18 +23,20 @@ struct DecodeSpeedTests {
         }
         let points = decimal.reduce(0) { $0 + $1.count }
         let rounds = 40
-        func measure(_ name: String, _ body: () throws -> Int) rethrows {
+        func measure(_ name: String, expecting expected: Int? = nil, _ body: () throws -> Int) rethrows {
             var checksum = 0
             let start = ContinuousClock.now
             for _ in 0..<rounds { checksum &+= try body() }
             let seconds = (ContinuousClock.now - start) / .seconds(1)
             print("\(name): \(Int(Double(points * rounds) / seconds / 1e6)) M points/s (check \(checksum))")
+            // What is timed must also be right: every point decoded, every round.
+            if let expected { #expect(checksum == expected * rounds, "\(name)") }
         }
         var times: [Int64] = [], values: [Double] = []
         times.reserveCapacity(1000)
         values.reserveCapacity(1000)
         for (name, blocks) in [("decimal", decimal), ("xor", xor)] {
-            try measure("decode \(name) decode(times:values:)") {
+            try measure("decode \(name) decode(times:values:)", expecting: points) {
                 var sum = 0
                 for block in blocks {
                     times.removeAll(keepingCapacity: true)
@@ -64,7 +66,7 @@ struct DecodeSpeedTests {
             }
             return sum
         }
-        try measure("decode bytes → FloatBlock(bytes:) (checksum) + decode") {
+        try measure("decode bytes → FloatBlock(bytes:) (checksum) + decode", expecting: points) {
             var sum = 0
             for block in decimal {
                 times.removeAll(keepingCapacity: true)
