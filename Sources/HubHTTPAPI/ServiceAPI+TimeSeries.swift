@@ -179,7 +179,7 @@ extension ServiceAPI {
                     let deviceText = csv ? CSV.field(series.key.device) : JSONWriter.string(.string(series.key.device))
                     let measureText = csv ? CSV.field(series.key.measure) : JSONWriter.string(.string(series.key.measure))
                     for (t, v) in zip(series.times, series.values) {
-                        let value = TimeSeriesRequest.valueText(v, series.type)
+                        let value = TimeSeriesJSON.valueText(v, series.type)
                         let time = Timestamp(rawValue: t).iso8601
                         if csv {
                             buffer.writeString("\(deviceText),\(measureText),\(time),\(value == "null" ? "" : value)\r\n")

@@ -68,22 +68,21 @@ struct TimeSeriesJSON {
 
     /// A number (`null` for NaN and infinities); integers and booleans in their series' type.
     mutating func value(_ value: Double, _ type: ValueType) {
-        switch type {
-        case .boolean:
-            raw(value != 0 ? "true" : "false")
-        case .integer where value.isFinite && abs(value) < 9.2e18:
-            integer(Int64(value))
-        default:
-            number(value)
-        }
+        bytes.append(contentsOf: Self.valueText(value, type).utf8)
     }
 
     mutating func number(_ value: Double) {
-        guard value.isFinite else {
-            raw("null")
-            return
+        bytes.append(contentsOf: Self.valueText(value, .float).utf8)
+    }
+
+    /// A stored value as JSON text in its series' type: `true`/`false`, an integer, a number, or `null` for
+    /// NaN and infinities (the export's CSV writes an empty field for `null`).
+    static func valueText(_ value: Double, _ type: ValueType) -> String {
+        switch type {
+        case .boolean: return value != 0 ? "true" : "false"
+        case .integer where value.isFinite && abs(value) < 9.2e18: return String(Int64(value))
+        default: return value.isFinite ? String(value) : "null"
         }
-        bytes.append(contentsOf: String(value).utf8)
     }
 
     mutating func integer(_ value: Int64) {

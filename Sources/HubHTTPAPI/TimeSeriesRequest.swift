@@ -238,14 +238,6 @@ struct TimeSeriesRequest: Sendable {
         return Self.lastJSON(points, truncated: older.count > 10_000)
     }
 
-    /// A stored value as JSON text in its series' type (`null` for NaN and infinities).
-    static func valueText(_ value: Double, _ type: ValueType) -> String {
-        switch type {
-        case .boolean: return value != 0 ? "true" : "false"
-        case .integer where value.isFinite && abs(value) < 9.2e18: return String(Int64(value))
-        default: return value.isFinite ? String(value) : "null"
-        }
-    }
 
 }
 

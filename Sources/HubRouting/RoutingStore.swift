@@ -78,20 +78,11 @@ public final class EndpointPositions: Sendable {
 
     /// partition → next offset; empty when the endpoint has none yet.
     public func load(_ endpoint: String) -> [Int: Int64] {
-        guard let data = FileManager.default.contents(atPath: path(endpoint)),
-            case .object(let object)? = try? JSONParser.parse(Array(data))
-        else { return [:] }
-        var result: [Int: Int64] = [:]
-        for (key, value) in object.members {
-            if let partition = Int(key), case .number(let text) = value, let offset = Int64(text) { result[partition] = offset }
-        }
-        return result
+        PartitionPositions.load(path(endpoint))
     }
 
     public func save(_ endpoint: String, _ positions: [Int: Int64]) throws(EventLogError) {
-        var object = JSONObject()
-        for (partition, offset) in positions.sorted(by: { $0.key < $1.key }) { object[String(partition)] = .number(String(offset)) }
-        try AtomicFile.write(JSONWriter.bytes(.object(object)), to: path(endpoint), io: io)
+        try PartitionPositions.save(positions, to: path(endpoint), io: io)
     }
 
     public func remove(_ endpoint: String) {

@@ -89,20 +89,7 @@ extension FloatBlock {
                 if xor == 0 {
                     writer.write(bit: false)
                 } else {
-                    writer.write(bit: true)
-                    let lz = min(xor.leadingZeroBitCount, 31), tz = xor.trailingZeroBitCount
-                    if leading != Int.max, lz >= leading, tz >= trailing {
-                        writer.write(bit: false)
-                        writer.write(xor >> UInt64(trailing), bits: 64 - leading - trailing)
-                    } else {
-                        writer.write(bit: true)
-                        let length = 64 - lz - tz
-                        writer.write(UInt64(lz), bits: 5)
-                        writer.write(UInt64(length & 63), bits: 6)
-                        writer.write(xor >> UInt64(tz), bits: length)
-                        leading = lz
-                        trailing = tz
-                    }
+                    XORCodec.writeChange(xor, leading: &leading, trailing: &trailing, into: &writer)
                 }
             }
             previousTime = point.time

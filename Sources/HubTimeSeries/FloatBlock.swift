@@ -63,19 +63,7 @@ public struct FloatBlock: Sendable, Hashable {
         guard times.count <= Self.maximumPoints else {
             throw TimeSeriesError(.invalidArgument, "a block holds at most \(Self.maximumPoints) points")
         }
-        var timeRange: ClosedRange<Int64>?
-        if var low = times.first {
-            var high = low
-            for time in times {
-                low = min(low, time)
-                high = max(high, time)
-            }
-            timeRange = low...high
-        }
-        let minimum = timeRange?.lowerBound ?? 0
-        var timeWriter = BitWriter(reservingBytes: times.count / 4 + 16)
-        IntegerCodec.encode(times.map { $0 &- minimum }, into: &timeWriter)
-        let timeBytes = timeWriter.finish()
+        let (timeRange, timeBytes) = IntegerCodec.encodeTimes(times)
 
         var xorWriter = BitWriter(reservingBytes: values.count * 4 + 16)
         XORCodec.encode(values, into: &xorWriter)

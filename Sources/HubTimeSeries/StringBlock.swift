@@ -78,19 +78,7 @@ public struct StringBlock: Sendable, Hashable {
                 throw TimeSeriesError(.invalidArgument, "a block's distinct values hold at most \(Self.maximumDictionaryBytes) bytes")
             }
         }
-        var timeRange: ClosedRange<Int64>?
-        if var low = times.first {
-            var high = low
-            for time in times {
-                low = min(low, time)
-                high = max(high, time)
-            }
-            timeRange = low...high
-        }
-        let minimum = timeRange?.lowerBound ?? 0
-        var timeWriter = BitWriter()
-        IntegerCodec.encode(times.map { $0 &- minimum }, into: &timeWriter)
-        let timeBytes = timeWriter.finish()
+        let (timeRange, timeBytes) = IntegerCodec.encodeTimes(times)
         var indexWriter = BitWriter()
         IntegerCodec.encode(indices, into: &indexWriter)
 

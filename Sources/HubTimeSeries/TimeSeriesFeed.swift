@@ -1,4 +1,3 @@
-import Foundation
 import HubCore
 import HubEventLog
 import Logging
@@ -65,7 +64,7 @@ public final class TimeSeriesFeed: Sendable {
 
     /// Runs until the task is cancelled or the log closes.
     public func run() async {
-        var next = loadPositions()
+        var next = PartitionPositions.load(positionsPath)
         for partition in 0..<log.partitionCount where next[partition] == nil {
             let bounds = try? log.bounds(partition: partition)
             next[partition] = settings.startAtEarliest ? (bounds?.earliest ?? 0) : (bounds?.next ?? 0)
@@ -191,21 +190,9 @@ public final class TimeSeriesFeed: Sendable {
         status.withLock { $0.lag = lag }
     }
 
-    private func loadPositions() -> [Int: Int64] {
-        guard let data = FileManager.default.contents(atPath: positionsPath), case .object(let object)? = try? JSONParser.parse(Array(data))
-        else { return [:] }
-        var result: [Int: Int64] = [:]
-        for (key, value) in object.members {
-            if let partition = Int(key), case .number(let text) = value, let offset = Int64(text) { result[partition] = offset }
-        }
-        return result
-    }
-
     private func savePositions(_ positions: [Int: Int64]) {
-        var object = JSONObject()
-        for (partition, offset) in positions.sorted(by: { $0.key < $1.key }) { object[String(partition)] = .number(String(offset)) }
-        do {
-            try AtomicFile.write(JSONWriter.bytes(.object(object)), to: positionsPath, io: POSIXLogFileIO())
+        do throws(EventLogError) {
+            try PartitionPositions.save(positions, to: positionsPath)
         } catch {
             fail("saving the feed position failed: \(error.message)")
         }

@@ -21,20 +21,27 @@ enum XORCodec {
                 writer.write(bit: false)
                 continue
             }
+            writeChange(xor, leading: &leading, trailing: &trailing, into: &writer)
+        }
+    }
+
+    /// A value whose bits differ from the previous one's by `xor` (≠ 0): `1`, then the meaningful bits in
+    /// the current leading/trailing-zero window, or a new window (which becomes the current one). Shared
+    /// with the version-1 block writer, which used the same scheme.
+    static func writeChange(_ xor: UInt64, leading: inout Int, trailing: inout Int, into writer: inout BitWriter) {
+        writer.write(bit: true)
+        let lz = min(xor.leadingZeroBitCount, 31), tz = xor.trailingZeroBitCount
+        if leading != Int.max, lz >= leading, tz >= trailing {
+            writer.write(bit: false)
+            writer.write(xor >> UInt64(trailing), bits: 64 - leading - trailing)
+        } else {
             writer.write(bit: true)
-            let lz = min(xor.leadingZeroBitCount, 31), tz = xor.trailingZeroBitCount
-            if leading != Int.max, lz >= leading, tz >= trailing {
-                writer.write(bit: false)
-                writer.write(xor >> UInt64(trailing), bits: 64 - leading - trailing)
-            } else {
-                writer.write(bit: true)
-                let length = 64 - lz - tz
-                writer.write(UInt64(lz), bits: 5)
-                writer.write(UInt64(length & 63), bits: 6)
-                writer.write(xor >> UInt64(tz), bits: length)
-                leading = lz
-                trailing = tz
-            }
+            let length = 64 - lz - tz
+            writer.write(UInt64(lz), bits: 5)
+            writer.write(UInt64(length & 63), bits: 6)
+            writer.write(xor >> UInt64(tz), bits: length)
+            leading = lz
+            trailing = tz
         }
     }
 
