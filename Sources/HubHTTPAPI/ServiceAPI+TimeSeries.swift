@@ -63,7 +63,13 @@ extension ServiceAPI {
         case .listTimeSeries:
             let selector = SeriesSelector(devices: call.query("deviceId").map { [$0] }, measures: call.query("measure").map { [$0] })
             let items: [JSONValue] = endpoint.store.series(selector).map {
-                .object(JSONObject(["deviceId": .string($0.key.device), "measure": .string($0.key.measure), "type": .string(Self.typeName($0.type))]))
+                var item = JSONObject(["deviceId": .string($0.key.device), "measure": .string($0.key.measure), "type": .string(Self.typeName($0.type))])
+                if !$0.key.tags.isEmpty {
+                    var tags = JSONObject()
+                    for pair in SeriesTags.pairs($0.key.tags) { tags[pair.key] = .string(pair.value) }
+                    item["tags"] = .object(tags)
+                }
+                return .object(item)
             }
             return .ok(.array(items))
         case .timeSeriesStats:
@@ -99,15 +105,20 @@ extension ServiceAPI {
         let store = endpoint.store
         // Parse everything first: a malformed line stores nothing.
         var batch = PointBatch(capacity: body.count / 12)
-        var ignoredStrings = 0
+        var refusedStrings = 0
         var measures: [(name: String, type: ValueType)] = []
         var values: [Double] = []
         var ids: [SeriesID] = []
+        var tagPairs: [(key: String, value: String)] = []
         do throws(TimeSeriesError) {
             try LineProtocolParser(precision: precision).parse(body, now: WallClock.nowMillis()) { (line) throws(TimeSeriesError) in
                 guard let device = line.tag(deviceTag) else {
                     throw TimeSeriesError(.invalidArgument, "a line of measurement '\(line.measurement)' has no \(deviceTag) tag")
                 }
+                // The line's other tags are the series' tags.
+                tagPairs.removeAll(keepingCapacity: true)
+                for tag in line.tags where tag.key != deviceTag { tagPairs.append(tag) }
+                let tags = try SeriesTags.canonical(tagPairs)
                 measures.removeAll(keepingCapacity: true)
                 values.removeAll(keepingCapacity: true)
                 for field in line.fields {
@@ -118,15 +129,24 @@ extension ServiceAPI {
                     case .integer(let v): (value, type) = (Double(v), .integer)
                     case .unsigned(let v): (value, type) = (Double(v), .integer)
                     case .boolean(let v): (value, type) = (v ? 1 : 0, .boolean)
-                    case .string:
-                        ignoredStrings += 1
-                        continue
+                    case .string(let text):
+                        guard let code = try store.stringValue(text) else {
+                            refusedStrings += 1
+                            continue
+                        }
+                        (value, type) = (code, .string)
                     }
                     measures.append((qualified ? line.measurement + "." + field.key : field.key, type))
                     values.append(value)
                 }
-                try store.seriesIDs(device: device, measures: measures, into: &ids)
-                for (id, value) in zip(ids, values) { batch.append(id, time: line.time, value: value) }
+                try store.seriesIDs(device: device, tags: tags, measures: measures, into: &ids)
+                for (i, id) in ids.enumerated() {
+                    // A series keeps the kind it was created with.
+                    guard (store.type(of: id) == .string) == (measures[i].type == .string) else {
+                        throw TimeSeriesError(.invalidArgument, "field '\(measures[i].name)' of device '\(device)': a series holds either strings or numbers, not both")
+                    }
+                    batch.append(id, time: line.time, value: values[i])
+                }
             }
         } catch {
             throw error.code == .invalidArgument ? APIError(.argumentInvalid, error.message) : APIError(.serviceUnavailable, error.message)
@@ -136,10 +156,10 @@ extension ServiceAPI {
             try store.sync()
             return result
         }
-        guard appended.rejected > 0 || ignoredStrings > 0 else { return .noContent }
+        guard appended.rejected > 0 || refusedStrings > 0 else { return .noContent }
         return .ok(.object(JSONObject([
             "accepted": .int(appended.accepted), "rejectedLate": .int(appended.rejectedLate), "rejectedFuture": .int(appended.rejectedFuture),
-            "ignoredStringFields": .int(ignoredStrings),
+            "rejectedStrings": .int(refusedStrings),
         ])))
     }
 
@@ -166,7 +186,7 @@ extension ServiceAPI {
         headers[.cacheControl] = "no-store"
         let body = ResponseBody { writer in
             var buffer = ByteBuffer()
-            if csv { buffer.writeString("deviceId,measure,time,value\r\n") }
+            if csv { buffer.writeString("deviceId,measure,tags,time,value,text\r\n") }
             for device in devices {
                 let raw: RawPointsResult
                 do {
@@ -178,13 +198,19 @@ extension ServiceAPI {
                 for series in raw.series {
                     let deviceText = csv ? CSV.field(series.key.device) : JSONWriter.string(.string(series.key.device))
                     let measureText = csv ? CSV.field(series.key.measure) : JSONWriter.string(.string(series.key.measure))
-                    for (t, v) in zip(series.times, series.values) {
-                        let value = TimeSeriesJSON.valueText(v, series.type)
+                    let tagsText = csv ? CSV.field(series.key.tags) : JSONWriter.string(.string(series.key.tags))
+                    let isString = series.type == .string
+                    for (i, (t, v)) in zip(series.times, series.values).enumerated() {
+                        // Numbers in `value`, strings in `text`: each column keeps one type for the readers.
+                        let value = isString ? "null" : TimeSeriesJSON.valueText(v, series.type)
+                        let text = isString ? series.strings[i] : nil
                         let time = Timestamp(rawValue: t).iso8601
                         if csv {
-                            buffer.writeString("\(deviceText),\(measureText),\(time),\(value == "null" ? "" : value)\r\n")
+                            buffer.writeString("\(deviceText),\(measureText),\(tagsText),\(time),\(value == "null" ? "" : value),\(text.map(CSV.field) ?? "")\r\n")
                         } else {
-                            buffer.writeString("{\"deviceId\":\(deviceText),\"measure\":\(measureText),\"time\":\"\(time)\",\"value\":\(value)}\n")
+                            let textJSON = text.map { JSONWriter.string(.string($0)) } ?? "null"
+                            buffer.writeString(
+                                "{\"deviceId\":\(deviceText),\"measure\":\(measureText),\"tags\":\(tagsText),\"time\":\"\(time)\",\"value\":\(value),\"text\":\(textJSON)}\n")
                         }
                     }
                     if buffer.readableBytes > 1 << 20 {
@@ -293,6 +319,7 @@ extension ServiceAPI {
         case .float: "float"
         case .integer: "integer"
         case .boolean: "boolean"
+        case .string: "string"
         @unknown default: "float"
         }
     }
@@ -308,6 +335,7 @@ extension ServiceAPI {
             "rejectedLate": .int(s.rejectedLate), "rejectedFuture": .int(s.rejectedFuture), "bytesOnDisk": .number(String(s.bytesOnDisk)),
             "blockBytes": .number(String(s.blockBytes)), "rollupBytes": .number(String(s.rollupBytes)), "walBytes": .number(String(s.walBytes)),
             "partitions": .int(s.partitions), "files": .int(s.files),
+            "stringValues": .int(s.stringValues), "rejectedStrings": .int(s.rejectedStrings),
         ])
         if let feed {
             object["feed"] = .object(JSONObject([

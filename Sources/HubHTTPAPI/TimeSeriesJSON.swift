@@ -71,6 +71,19 @@ struct TimeSeriesJSON {
         bytes.append(contentsOf: Self.valueText(value, type).utf8)
     }
 
+    /// `,"tags":{"k":"v",…}` for a series with tags (nothing for none).
+    mutating func tags(_ canonical: String) {
+        guard !canonical.isEmpty else { return }
+        raw(",\"tags\":{")
+        for (i, pair) in SeriesTags.pairs(canonical).enumerated() {
+            if i > 0 { raw(",") }
+            string(pair.key)
+            raw(":")
+            string(pair.value)
+        }
+        raw("}")
+    }
+
     mutating func number(_ value: Double) {
         bytes.append(contentsOf: Self.valueText(value, .float).utf8)
     }
@@ -101,12 +114,14 @@ extension TimeSeriesRequest {
             out.string(series.key.device)
             out.raw(",\"measure\":")
             out.string(series.key.measure)
+            out.tags(series.key.tags)
             out.raw(",\"points\":[")
+            let isString = series.type == .string
             for j in 0..<series.times.count {
                 out.raw(j == 0 ? "{\"t\":" : ",{\"t\":")
                 out.time(series.times[j])
                 out.raw(",\"v\":")
-                out.value(series.values[j], series.type)
+                if isString { out.string(series.strings[j]) } else { out.value(series.values[j], series.type) }
                 out.raw("}")
             }
             out.raw("]}")
@@ -116,7 +131,7 @@ extension TimeSeriesRequest {
     }
 
     /// One point per series: each series' newest point in the range.
-    static func lastJSON(_ points: [(key: SeriesKey, time: Int64, value: Double, type: ValueType)], truncated: Bool) -> [UInt8] {
+    static func lastJSON(_ points: [LastValue], truncated: Bool) -> [UInt8] {
         var out = TimeSeriesJSON(capacity: 64 + points.count * 110)
         out.raw("{\"series\":[")
         for (i, point) in points.enumerated() {
@@ -124,10 +139,11 @@ extension TimeSeriesRequest {
             out.string(point.key.device)
             out.raw(",\"measure\":")
             out.string(point.key.measure)
+            out.tags(point.key.tags)
             out.raw(",\"points\":[{\"t\":")
             out.time(point.time)
             out.raw(",\"v\":")
-            out.value(point.value, point.type)
+            if let text = point.string { out.string(text) } else { out.value(point.value, point.type) }
             out.raw("}]}")
         }
         out.raw(truncated ? "],\"truncated\":true}" : "],\"truncated\":false}")

@@ -5,9 +5,11 @@ import HubTimeSeries
 ///
 ///     {"deviceIds": ["drone-1"] | "query": "SELECT * FROM devices WHERE tags.fleet = 'north'" | "tags": {"fleet": "north"},
 ///      "measures": ["velocity"], "from": "2026-11-24T10:00:00Z", "to": "2026-11-24T11:00:00Z",
-///      "interval": "PT1M", "aggregates": ["avg", "max", "p99"], "groupBy": "device" | "none", "last": false, "limit": 10000}
+///      "interval": "PT1M", "aggregates": ["avg", "max", "p99"], "groupBy": "device" | "none", "last": false, "limit": 10000,
+///      "seriesTags": {"motor": "front"}}
 ///
 /// - devices: `deviceIds`, a twin `query`, or a `tags` filter (turned into a twin query); omitted: every device;
+/// - `seriesTags`: only series whose own tags (line protocol tags, mapped tag fields) include every pair;
 /// - `measures` omitted: every measure; `to` defaults to now, `from` to one hour before `to`;
 /// - without `interval` and `aggregates`: raw points `{"t", "v"}`; with `interval` (ISO 8601, ≥ 1 s):
 ///   buckets aligned to the epoch, `{"t": bucket start, "<aggregate>": …}`, `aggregates` defaulting to
@@ -39,13 +41,14 @@ struct TimeSeriesRequest: Sendable {
     var mode: Mode
     var mergeDevices: Bool
     var limit: Int?
+    var seriesTags: [String: String]?
 
     /// Most buckets one aggregate query may span per series.
     static let maximumBuckets: Int64 = 100_000
 
     init(_ json: JSONValue, now: Int64) throws(APIError) {
         let reader = try JSONReader(json)
-        try reader.allowOnly(["deviceIds", "query", "tags", "measures", "from", "to", "interval", "aggregates", "groupBy", "last", "limit"])
+        try reader.allowOnly(["deviceIds", "query", "tags", "measures", "from", "to", "interval", "aggregates", "groupBy", "last", "limit", "seriesTags"])
         let ids = try reader.stringArray("deviceIds")
         let query = try reader.string("query")
         let tags = try reader.reader("tags")
@@ -75,6 +78,15 @@ struct TimeSeriesRequest: Sendable {
             deviceSelection = .twinQuery("SELECT * FROM devices WHERE " + conditions.joined(separator: " AND "))
         } else {
             deviceSelection = .all
+        }
+        if let filter = try reader.reader("seriesTags") {
+            var pairs: [String: String] = [:]
+            for (key, value) in filter.object.members {
+                guard case .string(let text) = value, !key.isEmpty, !text.isEmpty else { throw .invalid("seriesTags.\(key) must be a non-empty string") }
+                pairs[key] = text
+            }
+            guard !pairs.isEmpty, pairs.count <= SeriesTags.maximumTags else { throw .invalid("seriesTags needs 1…\(SeriesTags.maximumTags) tags") }
+            seriesTags = pairs
         }
         if let measures = try reader.stringArray("measures") {
             guard !measures.isEmpty, measures.count <= 256 else { throw .invalid("measures needs 1…256 names") }
@@ -160,7 +172,7 @@ struct TimeSeriesRequest: Sendable {
 
     /// Runs the request (`devices` nil means every device) and returns the answer's JSON bytes.
     func run(on store: TimeSeriesStore, devices: [String]?, maximumPoints: Int) throws(APIError) -> [UInt8] {
-        let selector = SeriesSelector(devices: devices, measures: measures)
+        let selector = SeriesSelector(devices: devices, measures: measures, tags: seriesTags)
         if let devices, devices.isEmpty { return Array(#"{"series":[],"truncated":false}"#.utf8) }
         let cap = min(limit ?? maximumPoints, maximumPoints)
         switch mode {
@@ -194,6 +206,7 @@ struct TimeSeriesRequest: Sendable {
                 }
                 out.raw("\"measure\":")
                 out.string(group.measure)
+                out.tags(group.tags)
                 out.raw(",\"points\":[")
                 let buckets = group.buckets.prefix(remaining)
                 for (k, bucket) in buckets.enumerated() {
@@ -203,7 +216,13 @@ struct TimeSeriesRequest: Sendable {
                         out.raw(",")
                         out.string(names[a])
                         out.raw(":")
-                        if aggregates[a] == .count { out.integer(Int64(value)) } else { out.number(value) }
+                        if aggregates[a] == .count {
+                            out.integer(Int64(value))
+                        } else if group.isString, let text = bucket.strings[a] {
+                            out.string(text)
+                        } else {
+                            out.number(value)
+                        }
                     }
                     out.raw("}")
                 }
@@ -219,21 +238,21 @@ struct TimeSeriesRequest: Sendable {
     /// Each series' newest point in [from, to): the hot last value when it falls in the range, else the
     /// newest stored point before `to` (read from blocks).
     private func last(_ store: TimeSeriesStore, _ selector: SeriesSelector) throws(APIError) -> [UInt8] {
-        var points: [(key: SeriesKey, time: Int64, value: Double, type: ValueType)] = []
+        var points: [LastValue] = []
         var older: [SeriesKey] = []
         for value in store.lastValues(selector) {
             if value.time >= to {
                 older.append(value.key)
             } else if value.time >= from {
-                points.append((value.key, value.time, value.value, value.type))
+                points.append(value)
             }
         }
         for key in older.prefix(10_000) {
             let raw = try ServiceAPI.store { () throws(TimeSeriesError) in
                 try store.rawPoints(SeriesSelector(devices: [key.device], measures: [key.measure]), from: from, to: to, limit: Int.max)
             }
-            guard let series = raw.series.first, let time = series.times.last, let value = series.values.last else { continue }
-            points.append((key, time, value, series.type))
+            guard let series = raw.series.first(where: { $0.key == key }), let time = series.times.last, let value = series.values.last else { continue }
+            points.append(LastValue(key: key, type: series.type, time: time, value: value, string: series.strings.last))
         }
         return Self.lastJSON(points, truncated: older.count > 10_000)
     }

@@ -8,11 +8,23 @@ import HubStreamSQL
 /// - a position field (`"position": "lat|lon|alt"`) becomes `position.lat`, `position.lon`, `position.alt`;
 /// - the time comes from the first time field present (`occurrenceUtcTime`, `timestamp`, `time`; ISO 8601
 ///   or the scenario's `MM/dd/yyyy HH:mm:ss +00:00`, read as stream SQL reads `TIMESTAMP BY`), else the
-///   message's enqueued time. JSON booleans are boolean measures (1 and 0 in aggregates). Time fields, other
-///   strings and arrays are not measures.
+///   message's enqueued time;
+/// - JSON booleans are boolean measures (1 and 0 in aggregates);
+/// - other strings (`"batteryStatus": "low"`) are string measures, up to `maximumStringBytes`, except the
+///   identifier fields in `ignoredFields` (`deviceId`, `deliveryId` …: a value per message would fill the
+///   string dictionary) and the fields in `tagFields`, whose values become the tags of every series of the
+///   message (`"motor": "front"` → `motor=front`). Time fields, arrays and nulls are not measures.
 public struct MeasureMapping: Sendable, Hashable {
     public var timeFields = ["occurrenceUtcTime", "timestamp", "time"]
     public var positionFields = ["position"]
+    /// Top-level fields that are never measures (identifiers).
+    public var ignoredFields: Set<String> = ["deviceId", "deliveryId", "messageId", "correlationId", "sensorType"]
+    /// Top-level string fields whose values tag the message's series (none by default).
+    public var tagFields: [String] = []
+    /// Whether non-numeric strings become string measures.
+    public var storeStrings = true
+    /// Longer strings are not measures (counted as dropped).
+    public var maximumStringBytes = 256
     /// Measures taken from one message at most (the rest are counted as dropped by the caller).
     public var maximumMeasures = 256
     /// Nesting followed at most.
@@ -20,9 +32,30 @@ public struct MeasureMapping: Sendable, Hashable {
 
     public init() {}
 
-    /// The message's time and its measures, in the body's order.
-    public func points(body: JSONValue, enqueuedTime: Int64) -> (time: Int64, measures: [(name: String, value: Double, type: ValueType)], dropped: Int) {
-        guard case .object(let object) = body else { return (enqueuedTime, [], 0) }
+    /// One measure of a message.
+    public struct Measure: Sendable, Hashable {
+        /// The measure name (`velocity`, `position.lat`, `engine.temperature`).
+        public var name: String
+        /// The number (1/0 for booleans; 0 for strings).
+        public var value: Double
+        /// The value type.
+        public var type: ValueType
+        /// A string measure's text (nil for the others).
+        public var text: String?
+    }
+
+    /// A message's points: its time, the canonical tags of its series, and its measures in the body's order;
+    /// `dropped` counts measures beyond the limits.
+    public struct Mapped: Sendable, Hashable {
+        public var time: Int64
+        public var tags: String
+        public var measures: [Measure]
+        public var dropped: Int
+    }
+
+    /// The message's time, tags and measures, in the body's order.
+    public func points(body: JSONValue, enqueuedTime: Int64) -> Mapped {
+        guard case .object(let object) = body else { return Mapped(time: enqueuedTime, tags: "", measures: [], dropped: 0) }
         var time = enqueuedTime
         for field in timeFields {
             if case .string(let text)? = object[field], let parsed = SQLDateTime.parse(text) {
@@ -35,16 +68,27 @@ public struct MeasureMapping: Sendable, Hashable {
                 break
             }
         }
-        var measures: [(name: String, value: Double, type: ValueType)] = []
+        var tagPairs: [(key: String, value: String)] = []
+        for field in tagFields {
+            if case .string(let text)? = object[field], !text.isEmpty { tagPairs.append((field, text)) }
+        }
         var dropped = 0
-        func add(_ name: String, _ value: Double, _ type: ValueType = .float) {
+        let tags: String
+        do throws(TimeSeriesError) {
+            tags = try SeriesTags.canonical(tagPairs)
+        } catch {
+            tags = ""
+            dropped += tagPairs.count
+        }
+        var measures: [Measure] = []
+        func add(_ name: String, _ value: Double, _ type: ValueType = .float, text: String? = nil) {
             guard value.isFinite else { return }
-            if measures.count < maximumMeasures { measures.append((name, value, type)) } else { dropped += 1 }
+            if measures.count < maximumMeasures { measures.append(Measure(name: name, value: value, type: type, text: text)) } else { dropped += 1 }
         }
         func walk(_ object: JSONObject, prefix: String, depth: Int) {
             for (key, value) in object.members {
                 let name = prefix.isEmpty ? key : "\(prefix).\(key)"
-                if prefix.isEmpty, timeFields.contains(key) { continue }
+                if prefix.isEmpty, timeFields.contains(key) || ignoredFields.contains(key) || tagFields.contains(key) { continue }
                 switch value {
                 case .number(let text):
                     if let number = Double(text) { add(name, number) }
@@ -60,6 +104,8 @@ public struct MeasureMapping: Sendable, Hashable {
                         }
                     } else if let number = Self.numeric(text) {
                         add(name, number)
+                    } else if storeStrings {
+                        if text.utf8.count <= maximumStringBytes { add(name, 0, .string, text: text) } else { dropped += 1 }
                     }
                 case .object(let inner) where depth < maximumDepth:
                     walk(inner, prefix: name, depth: depth + 1)
@@ -69,7 +115,7 @@ public struct MeasureMapping: Sendable, Hashable {
             }
         }
         walk(object, prefix: "", depth: 0)
-        return (time, measures, dropped)
+        return Mapped(time: time, tags: tags, measures: measures, dropped: dropped)
     }
 
     /// A string that is a plain decimal number (`"58.08"`, `"-3"`, `"1e3"`), not `"inf"`, `"nan"` or hex.

@@ -55,20 +55,26 @@ public struct AppendResult: Sendable, Hashable {
     public var rejectedLate = 0
     /// Values further in the future than `Configuration.maximumFutureSkew` allows (or beyond 2^62 ms).
     public var rejectedFuture = 0
+    /// String values the string dictionary refused (too long, or the dictionary full); counted by writers
+    /// that resolve strings with `TimeSeriesStore.stringValue(_:)` before appending.
+    public var rejectedStrings = 0
 
     /// A result with the given counts.
-    public init(accepted: Int = 0, rejectedLate: Int = 0, rejectedFuture: Int = 0) {
+    public init(accepted: Int = 0, rejectedLate: Int = 0, rejectedFuture: Int = 0, rejectedStrings: Int = 0) {
         self.accepted = accepted
         self.rejectedLate = rejectedLate
         self.rejectedFuture = rejectedFuture
+        self.rejectedStrings = rejectedStrings
     }
 
     /// Values not stored, for any reason.
-    public var rejected: Int { rejectedLate + rejectedFuture }
+    public var rejected: Int { rejectedLate + rejectedFuture + rejectedStrings }
 
-    static func += (lhs: inout AppendResult, rhs: AppendResult) {
+    /// Adds the counts of `rhs`.
+    public static func += (lhs: inout AppendResult, rhs: AppendResult) {
         lhs.accepted += rhs.accepted
         lhs.rejectedLate += rhs.rejectedLate
         lhs.rejectedFuture += rhs.rejectedFuture
+        lhs.rejectedStrings += rhs.rejectedStrings
     }
 }

@@ -1,4 +1,4 @@
-/// The series dictionary in memory: (device, measure) ↔ dense id, value types, and the lookups a query's
+/// The series dictionary in memory: (device, measure, tags) ↔ dense id, value types, and the lookups a query's
 /// selection needs (by measure, by device, all), listed in `SeriesKey` order.
 struct SeriesTable: Sendable {
     static let maximumNameBytes = 1024
@@ -23,6 +23,9 @@ struct SeriesTable: Sendable {
             guard !name.isEmpty, name.utf8.count <= maximumNameBytes else {
                 throw TimeSeriesError(.invalidArgument, "device ids and measure names must be 1 to \(maximumNameBytes) bytes")
             }
+        }
+        guard key.tags.utf8.count <= SeriesTags.maximumBytes else {
+            throw TimeSeriesError(.invalidArgument, "a series' tags take at most \(SeriesTags.maximumBytes) bytes")
         }
     }
 
@@ -63,13 +66,15 @@ struct SeriesTable: Sendable {
         for (position, id) in ordered.enumerated() { rank[Int(id)] = UInt32(position) }
     }
 
-    /// The series matching the selection, in key order (`ensureOrder` first).
-    func select(devices: [String]?, measures: [String]?) -> [UInt32] {
+    /// The series matching the selection, in key order (`ensureOrder` first). `tags`: only series whose
+    /// tags include every pair.
+    func select(devices: [String]?, measures: [String]?, tags: [String: String]? = nil) -> [UInt32] {
         precondition(isOrdered)
         var result: [UInt32]
         switch (devices, measures) {
         case (nil, nil):
-            return ordered
+            guard let tags, !tags.isEmpty else { return ordered }
+            return ordered.filter { SeriesTags.matches(keys[Int($0)].tags, tags) }
         case (nil, let measures?):
             result = measures.flatMap { byMeasure[$0] ?? [] }
         case (let devices?, nil):
@@ -77,12 +82,12 @@ struct SeriesTable: Sendable {
         case (let devices?, let measures?):
             result = []
             result.reserveCapacity(devices.count * measures.count)
+            let wanted = Set(measures)
             for device in devices {
-                for measure in measures {
-                    if let id = ids[SeriesKey(device: device, measure: measure)] { result.append(id) }
-                }
+                for id in byDevice[device] ?? [] where wanted.contains(keys[Int(id)].measure) { result.append(id) }
             }
         }
+        if let tags, !tags.isEmpty { result.removeAll { !SeriesTags.matches(keys[Int($0)].tags, tags) } }
         result.sort { rank[Int($0)] < rank[Int($1)] }
         var unique: [UInt32] = []
         unique.reserveCapacity(result.count)

@@ -38,6 +38,8 @@ struct StoreSettings: Sendable {
         for duration in rollupPartition {
             guard duration > 0, duration % partition == 0 else { throw bad("roll-up partition durations must be multiples of the partition duration") }
         }
+        guard (1...(1 << 26)).contains(c.maximumStringValues) else { throw bad("maximumStringValues must be 1…67108864") }
+        guard (1...StringBlock.maximumValueBytes).contains(c.maximumStringBytes) else { throw bad("maximumStringBytes must be 1…65536") }
         guard (1...(1 << 22)).contains(maximumRecordPoints) else { throw bad("maximumRecordPoints must be 1…4194304") }
     }
 }

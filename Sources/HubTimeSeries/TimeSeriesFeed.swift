@@ -11,7 +11,8 @@ public struct TimeSeriesFeedStatus: Sendable, Hashable {
     public var mapped: Int64 = 0
     /// Points written to the store.
     public var points: Int64 = 0
-    /// Points the store refused (older than its out-of-order window, or too far in the future).
+    /// Points the store refused (older than its out-of-order window, too far in the future, a string the
+    /// string dictionary refused, or a value of the wrong kind for its series).
     public var rejected: Int64 = 0
     /// Measures beyond the mapping's per-message limit.
     public var droppedMeasures: Int64 = 0
@@ -71,7 +72,7 @@ public final class TimeSeriesFeed: Sendable {
         }
         status.withLock { $0.positions = next }
         var batch = PointBatch(capacity: settings.batchSize * 8)
-        var ids: [SeriesKey: SeriesID] = [:]
+        var ids: [SeriesKey: (SeriesID, ValueType)] = [:]
         var saved = next
         var lastSync = ContinuousClock.now
         while !Task.isCancelled {
@@ -144,7 +145,7 @@ public final class TimeSeriesFeed: Sendable {
     }
 
     /// Adds the points of one event to `batch`.
-    private func map(_ event: HubEventLog.LogEvent, into batch: inout PointBatch, ids: inout [SeriesKey: SeriesID], counts: inout TimeSeriesFeedStatus) {
+    private func map(_ event: HubEventLog.LogEvent, into batch: inout PointBatch, ids: inout [SeriesKey: (SeriesID, ValueType)], counts: inout TimeSeriesFeedStatus) {
         let message = event.message
         guard (message.messageSource ?? .telemetry) == .telemetry, let device = message.connectionDeviceID?.rawValue else { return }
         guard let body = try? JSONParser.parse(message.body), case .object = body else {
@@ -156,21 +157,35 @@ public final class TimeSeriesFeed: Sendable {
         guard !mapped.measures.isEmpty else { return }
         counts.mapped += 1
         for measure in mapped.measures {
-            let key = SeriesKey(device: device, measure: measure.name)
-            let id: SeriesID
+            let key = SeriesKey(device: device, measure: measure.name, tags: mapped.tags)
+            let id: SeriesID, type: ValueType
             if let known = ids[key] {
-                id = known
+                (id, type) = known
             } else {
-                do {
-                    id = try store.seriesID(device: device, measure: measure.name, type: measure.type)
+                do throws(TimeSeriesError) {
+                    id = try store.seriesID(device: device, measure: measure.name, tags: mapped.tags, type: measure.type)
                 } catch {
                     counts.rejected += 1
                     continue
                 }
+                type = store.type(of: id) ?? measure.type
                 if ids.count > 200_000 { ids.removeAll(keepingCapacity: true) }  // bounded cache
-                ids[key] = id
+                ids[key] = (id, type)
             }
-            batch.append(id, time: mapped.time, value: measure.value)
+            // A series keeps the kind it was created with: a string for a numeric series (or the reverse) is refused.
+            guard (type == .string) == (measure.type == .string) else {
+                counts.rejected += 1
+                continue
+            }
+            var value = measure.value
+            if let text = measure.text {
+                guard let code = try? store.stringValue(text) else {
+                    counts.rejected += 1
+                    continue
+                }
+                value = code
+            }
+            batch.append(id, time: mapped.time, value: value)
         }
     }
 

@@ -1,14 +1,18 @@
-/// Which series a query reads: by device ids (nil: every device) and measure names (nil: every measure).
+/// Which series a query reads: by device ids (nil: every device), measure names (nil: every measure) and
+/// series tags (nil: any).
 public struct SeriesSelector: Sendable, Hashable {
     /// Device ids; nil selects every device.
     public var devices: [String]?
     /// Measure names; nil selects every measure.
     public var measures: [String]?
+    /// Only series whose tags include every one of these pairs; nil (or empty) selects series with any tags.
+    public var tags: [String: String]?
 
-    /// A selection by device ids and measure names (nil: all).
-    public init(devices: [String]? = nil, measures: [String]? = nil) {
+    /// A selection by device ids, measure names and tags (nil: all).
+    public init(devices: [String]? = nil, measures: [String]? = nil, tags: [String: String]? = nil) {
         self.devices = devices
         self.measures = measures
+        self.tags = tags
     }
 
     /// Every series.
@@ -23,8 +27,10 @@ public struct SeriesPoints: Sendable, Hashable {
     public var type: ValueType
     /// Times (ms), ascending.
     public var times: [Int64]
-    /// The value at each time.
+    /// The value at each time (for a string series, codes of the store's string dictionary).
     public var values: [Double]
+    /// For a string series, the string at each time (empty for other types).
+    public var strings: [String] = []
 }
 
 /// Raw points of the selected series in [from, to), in key order, at most `limit` points in total.
@@ -101,8 +107,12 @@ public struct AggregateBucket: Sendable, Hashable {
     public var start: Int64
     /// Points summarized.
     public var count: Int
-    /// One value per requested aggregate, in request order (NaN when undefined, e.g. a percentile of NaNs).
+    /// One value per requested aggregate, in request order (NaN when undefined, e.g. a percentile of NaNs,
+    /// or anything but count, first and last of strings).
     public var values: [Double]
+    /// For a group of string series, the strings of `first` and `last` by aggregate position (nil elsewhere);
+    /// empty for numeric groups.
+    public var strings: [String?] = []
 }
 
 /// The buckets of one series (`device` set) or one measure (`grouping: .measure`, `device` nil).
@@ -111,6 +121,10 @@ public struct AggregateGroup: Sendable, Hashable {
     public var device: String?
     /// The measure.
     public var measure: String
+    /// The series' tags (canonical; empty when none, and when series were combined).
+    public var tags: String = ""
+    /// Whether the group's values are strings (string series are never combined with numeric ones).
+    public var isString = false
     /// Buckets with points, by start.
     public var buckets: [AggregateBucket]
 }
@@ -133,6 +147,17 @@ public struct LastValue: Sendable, Hashable {
     public var type: ValueType
     /// The newest time (ms).
     public var time: Int64
-    /// The value at that time.
+    /// The value at that time (a string series' dictionary code).
     public var value: Double
+    /// A string series' value at that time (nil for other types).
+    public var string: String?
+
+    /// A last value (`string`: a string series' value).
+    public init(key: SeriesKey, type: ValueType, time: Int64, value: Double, string: String? = nil) {
+        self.key = key
+        self.type = type
+        self.time = time
+        self.value = value
+        self.string = string
+    }
 }

@@ -24,8 +24,14 @@ public struct TimeSeriesStatistics: Sendable, Hashable {
     public var walSegments = 0
     /// Bytes of the series dictionary.
     public var seriesBytes: Int64 = 0
+    /// Distinct strings in the string dictionary.
+    public var stringValues = 0
+    /// Bytes of the string dictionary.
+    public var stringBytes: Int64 = 0
+    /// String values refused since open (longer than allowed, or the dictionary full).
+    public var rejectedStrings = 0
     /// Everything the store keeps on disk.
-    public var bytesOnDisk: Int64 { blockBytes + rollupBytes + walBytes + seriesBytes }
+    public var bytesOnDisk: Int64 { blockBytes + rollupBytes + walBytes + seriesBytes + stringBytes }
     /// Raw partitions on disk.
     public var partitions = 0
     /// Roll-up partitions on disk (both resolutions).
@@ -62,6 +68,9 @@ extension TimeSeriesStore {
         stats.walBytes = wal.totalBytes
         stats.walSegments = wal.segmentCount
         stats.seriesBytes = seriesFile.size
+        stats.stringValues = strings.count
+        stats.stringBytes = strings.fileSize
+        stats.rejectedStrings = strings.refused
         return stats
     }
 }

@@ -17,22 +17,25 @@ extension TimeSeriesStore {
         let snapshot = snapshot(query.selector, from: query.from, to: query.to)
         var result = AggregateResult(groups: [], rollupBucketsUsed: 0, rawPointsRead: 0)
         var tables: [AccumulatorTable] = []
-        var groupOf: [String: Int] = [:]
-        var groupKeys: [(device: String?, measure: String)] = []
+        var groupOf: [MeasureGroup: Int] = [:]
+        var groupKeys: [(device: String?, measure: String, tags: String, isString: Bool)] = []
         for (order, series) in snapshot.series.enumerated() {
             let group: Int
+            let isString = series.type == .string
             switch query.grouping {
             case .series:
                 group = tables.count
-                groupKeys.append((series.key.device, series.key.measure))
+                groupKeys.append((series.key.device, series.key.measure, series.key.tags, isString))
                 tables.append(AccumulatorTable(from: query.from, to: query.to, interval: query.interval, keepValues: keepValues))
             case .measure:
-                if let existing = groupOf[series.key.measure] {
+                // String series are combined only with string series of the measure (codes are not numbers).
+                let key = MeasureGroup(measure: series.key.measure, isString: isString)
+                if let existing = groupOf[key] {
                     group = existing
                 } else {
                     group = tables.count
-                    groupOf[series.key.measure] = group
-                    groupKeys.append((nil, series.key.measure))
+                    groupOf[key] = group
+                    groupKeys.append((nil, series.key.measure, "", isString))
                     tables.append(AccumulatorTable(from: query.from, to: query.to, interval: query.interval, keepValues: keepValues))
                 }
             }
@@ -42,12 +45,33 @@ extension TimeSeriesStore {
                 try accumulateRaw(snapshot, series, from: query.from, to: query.to, order: order, into: &tables[group], result: &result)
             }
         }
+        let dictionary = groupKeys.contains { $0.isString } ? strings.values : []
         for (index, key) in groupKeys.enumerated() {
-            let buckets = tables[index].buckets(query.aggregates)
-            if !buckets.isEmpty { result.groups.append(AggregateGroup(device: key.device, measure: key.measure, buckets: buckets)) }
+            var buckets = tables[index].buckets(query.aggregates)
+            guard !buckets.isEmpty else { continue }
+            if key.isString { Self.resolveStrings(&buckets, query.aggregates, dictionary) }
+            result.groups.append(AggregateGroup(device: key.device, measure: key.measure, tags: key.tags, isString: key.isString, buckets: buckets))
         }
-        if query.grouping == .measure { result.groups.sort { $0.measure.utf8.lexicographicallyPrecedes($1.measure.utf8) } }
+        if query.grouping == .measure {
+            result.groups.sort { ($0.measure == $1.measure) ? !$0.isString : $0.measure.utf8.lexicographicallyPrecedes($1.measure.utf8) }
+        }
         return result
+    }
+
+    /// A string group's buckets: count as computed, first and last as strings (their codes kept), every
+    /// other aggregate NaN (codes have no order or sum).
+    private static func resolveStrings(_ buckets: inout [AggregateBucket], _ aggregates: [Aggregate], _ dictionary: [String]) {
+        for b in buckets.indices {
+            var strings = [String?](repeating: nil, count: aggregates.count)
+            for (a, aggregate) in aggregates.enumerated() {
+                switch aggregate {
+                case .count: break
+                case .first, .last: strings[a] = string(buckets[b].values[a], dictionary)
+                default: buckets[b].values[a] = .nan
+                }
+            }
+            buckets[b].strings = strings
+        }
     }
 
     /// Raw points of [from, to) into the table.
@@ -142,4 +166,10 @@ extension TimeSeriesStore {
         let down = Rollup.align(time, to: step)
         return down == time ? time : down + step
     }
+}
+
+/// A group of `grouping: .measure`: the measure, and whether its series are string series.
+private struct MeasureGroup: Hashable {
+    var measure: String
+    var isString: Bool
 }

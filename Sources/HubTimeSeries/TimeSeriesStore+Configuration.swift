@@ -38,6 +38,12 @@ extension TimeSeriesStore {
         public var maximumFutureSkew: Duration? = .seconds(3_600)
         /// Wall-clock milliseconds, read once per batch for `maximumFutureSkew`.
         public var clock: @Sendable () -> Int64 = { WallClock.nowMillis() }
+        /// Distinct string values the store's string dictionary holds at most (over every string series):
+        /// 100,000. String measures are for categories (a status, a mode, a firmware version); a new string
+        /// beyond the limit is refused and counted. Identifiers that change per message belong in other stores.
+        public var maximumStringValues = 100_000
+        /// UTF-8 bytes of one string value at most: 1,024 (longer ones are refused and counted).
+        public var maximumStringBytes = 1_024
         /// Larger batches are split into write-ahead log records of at most this many points: 262,144.
         public var maximumRecordPoints = 1 << 18
 

@@ -72,6 +72,7 @@ extension TimeSeriesStore {
         var files: [PartitionFile] = []
         do {
             try seriesFile.sync()
+            try strings.sync()
             try writeBlockFiles(job.blocks, firstSequence: job.firstSequence, closedBoundary: job.closedBoundary, into: &files)
             state.withLock { s in
                 for file in files { s.catalog.add(raw: file) }

@@ -6,6 +6,9 @@ extension TimeSeriesStore {
         let settings = try StoreSettings(configuration)
         for sub in ["/wal", "/blocks", "/rollups/1m", "/rollups/1h"] { try StoreFileIO.makeDirectories(directory + sub) }
         let (seriesFile, table) = try SeriesFile.open(path: directory + "/series")
+        let strings = try StringDictionary.open(
+            path: directory + "/strings", maximumValues: configuration.maximumStringValues, maximumValueBytes: configuration.maximumStringBytes)
+        let stringCount = Double(strings.count)
         var state = StoreState(settings: settings, table: table)
         var report = RecoveryReport()
         report.removedFiles = try Self.loadCatalog(directory: directory, into: &state)
@@ -27,7 +30,8 @@ extension TimeSeriesStore {
             let segment = UInt32(truncatingIfNeeded: position >> 32)
             try WALRecord.forEachPoint(payload) { (series, time, value) throws(TimeSeriesError) in
                 let sid = Int(series)
-                guard sid < state.heads.count else {
+                // A series or string code whose record did not reach the disk: the point was never acknowledged.
+                guard sid < state.heads.count, state.table.types[sid] != .string || value < stringCount else {
                     state.counters.replaySkippedPoints += 1
                     return
                 }
@@ -58,7 +62,7 @@ extension TimeSeriesStore {
         report.truncatedWALBytes = scan.truncatedBytes
         report.damagedWALSegments = scan.damagedSegments
         let wal = try TimeSeriesWAL(directory: walDirectory, segment: nextSegment, existing: scan.segments)
-        self.init(directory: directory, configuration: configuration, settings: settings, state: state, wal: wal, seriesFile: seriesFile, recovery: report)
+        self.init(directory: directory, configuration: configuration, settings: settings, state: state, wal: wal, seriesFile: seriesFile, strings: strings, recovery: report)
     }
 
     /// Opens every partition file; removes temporary files, files superseded by a finished compaction and

@@ -4,7 +4,7 @@ extension TimeSeriesStore {
     func snapshot(_ selector: SeriesSelector, from: Int64, to: Int64) -> QuerySnapshot {
         state.withLock { s in
             s.table.ensureOrder()
-            let ids = s.table.select(devices: selector.devices, measures: selector.measures)
+            let ids = s.table.select(devices: selector.devices, measures: selector.measures, tags: selector.tags)
             var series: [QuerySnapshot.Series] = []
             series.reserveCapacity(ids.count)
             for id in ids {
@@ -35,6 +35,7 @@ extension TimeSeriesStore {
         let snapshot = snapshot(selector, from: from, to: to)
         var result = RawPointsResult(series: [], truncated: false)
         var remaining = limit
+        let dictionary = snapshot.series.contains { $0.type == .string } ? strings.values : []
         for series in snapshot.series {
             let run = try snapshot.points(series, from: from, to: to)
             guard !run.times.isEmpty else { continue }
@@ -44,7 +45,9 @@ extension TimeSeriesStore {
             }
             let take = min(remaining, run.times.count)
             if take < run.times.count { result.truncated = true }
-            result.series.append(SeriesPoints(key: series.key, type: series.type, times: Array(run.times.prefix(take)), values: Array(run.values.prefix(take))))
+            var points = SeriesPoints(key: series.key, type: series.type, times: Array(run.times.prefix(take)), values: Array(run.values.prefix(take)))
+            if series.type == .string { points.strings = points.values.map { Self.string($0, dictionary) } }
+            result.series.append(points)
             remaining -= take
         }
         return result
@@ -53,14 +56,19 @@ extension TimeSeriesStore {
     /// The newest value of each selected series that has one (kept in memory: no file is read).
     public func lastValues(_ selector: SeriesSelector) -> [LastValue] {
         state.withLock { s in
+            // Codes are added before points name them, so a snapshot taken now knows every code in a head.
+            let dictionary = strings.values
             s.table.ensureOrder()
-            let ids = s.table.select(devices: selector.devices, measures: selector.measures)
+            let ids = s.table.select(devices: selector.devices, measures: selector.measures, tags: selector.tags)
             var result: [LastValue] = []
             result.reserveCapacity(ids.count)
             for id in ids {
                 let head = s.heads[Int(id)]
                 guard head.maxTime != .min else { continue }
-                result.append(LastValue(key: s.table.keys[Int(id)], type: s.table.types[Int(id)], time: head.maxTime, value: head.lastValue))
+                let type = s.table.types[Int(id)]
+                result.append(LastValue(
+                    key: s.table.keys[Int(id)], type: type, time: head.maxTime, value: head.lastValue,
+                    string: type == .string ? Self.string(head.lastValue, dictionary) : nil))
             }
             return result
         }
@@ -70,10 +78,17 @@ extension TimeSeriesStore {
     public func series(_ selector: SeriesSelector = .all) -> [SeriesInfo] {
         state.withLock { s in
             s.table.ensureOrder()
-            return s.table.select(devices: selector.devices, measures: selector.measures).map {
+            return s.table.select(devices: selector.devices, measures: selector.measures, tags: selector.tags).map {
                 SeriesInfo(id: SeriesID(rawValue: $0), key: s.table.keys[Int($0)], type: s.table.types[Int($0)])
             }
         }
+    }
+
+    /// The string of a dictionary code (a code the dictionary snapshot does not have yet cannot be stored;
+    /// shown as an empty string rather than trapping).
+    static func string(_ code: Double, _ dictionary: [String]) -> String {
+        guard code >= 0, code < Double(dictionary.count) else { return "" }
+        return dictionary[Int(code)]
     }
 
     /// Every measure name, sorted.

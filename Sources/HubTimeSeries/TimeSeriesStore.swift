@@ -1,6 +1,7 @@
 import Synchronization
 
-/// The hub's time-series store: numeric series identified by (device id, measure), ingested in batches,
+/// The hub's time-series store: numeric, boolean and string series identified by (device id, measure,
+/// tags), ingested in batches,
 /// kept in compressed blocks in time partitions on disk, with continuous 1-minute and 1-hour roll-ups and a
 /// query engine (raw points, bucketed aggregates, last values, listings).
 ///
@@ -20,7 +21,8 @@ import Synchronization
 /// next `append` first seals every head into block files and starts a new WAL segment (a checkpoint), and
 /// throws again while that fails — so a caller that retries loses nothing once the disk has room.
 ///
-/// Times are milliseconds since 1970 UTC. Strings are not stored by this engine.
+/// Times are milliseconds since 1970 UTC. String values go through the store's string dictionary
+/// (`stringValue(_:)`): a string series stores codes, and results carry the strings.
 public final class TimeSeriesStore: Sendable {
     /// The store's directory (`series`, `wal/`, `blocks/`, `rollups/`).
     public let directory: String
@@ -30,19 +32,24 @@ public final class TimeSeriesStore: Sendable {
     let state: Mutex<StoreState>
     let wal: TimeSeriesWAL
     let seriesFile: SeriesFile
+    let strings: StringDictionary
     /// Serializes the work that writes or removes files (flush, checkpoint, compaction, retention): flushes
     /// must complete in order for the WAL markers in files to be exact. Appends only try it.
     let io = Mutex<Void>(())
     /// What opening found in the write-ahead log.
     public let recovery: RecoveryReport
 
-    init(directory: String, configuration: Configuration, settings: StoreSettings, state: StoreState, wal: TimeSeriesWAL, seriesFile: SeriesFile, recovery: RecoveryReport) {
+    init(
+        directory: String, configuration: Configuration, settings: StoreSettings, state: StoreState, wal: TimeSeriesWAL, seriesFile: SeriesFile,
+        strings: StringDictionary, recovery: RecoveryReport
+    ) {
         self.directory = directory
         self.configuration = configuration
         self.settings = settings
         self.state = Mutex(state)
         self.wal = wal
         self.seriesFile = seriesFile
+        self.strings = strings
         self.recovery = recovery
     }
 
@@ -52,10 +59,11 @@ public final class TimeSeriesStore: Sendable {
 
     // MARK: series
 
-    /// The id of (device, measure), creating the series (with `type`) if it is new. Resolve ids once and
-    /// append by id. The type of an existing series is not changed.
-    public func seriesID(device: String, measure: String, type: ValueType = .float) throws(TimeSeriesError) -> SeriesID {
-        let key = SeriesKey(device: device, measure: measure)
+    /// The id of (device, measure, tags), creating the series (with `type`) if it is new. Resolve ids once
+    /// and append by id. The type of an existing series is not changed (see `type(of:)`). `tags`: the
+    /// canonical form (`SeriesTags.canonical`), empty for none.
+    public func seriesID(device: String, measure: String, tags: String = "", type: ValueType = .float) throws(TimeSeriesError) -> SeriesID {
+        let key = SeriesKey(device: device, measure: measure, tags: tags)
         return try state.withLock { (s) throws(TimeSeriesError) -> SeriesID in
             if let id = s.table.id(of: key) { return SeriesID(rawValue: id) }
             guard !s.closed else { throw .closed }
@@ -69,8 +77,21 @@ public final class TimeSeriesStore: Sendable {
     }
 
     /// The id of an existing series.
-    public func existingSeriesID(device: String, measure: String) -> SeriesID? {
-        state.withLock { $0.table.id(of: SeriesKey(device: device, measure: measure)).map(SeriesID.init(rawValue:)) }
+    public func existingSeriesID(device: String, measure: String, tags: String = "") -> SeriesID? {
+        state.withLock { $0.table.id(of: SeriesKey(device: device, measure: measure, tags: tags)).map(SeriesID.init(rawValue:)) }
+    }
+
+    /// The value type of a series this store returned.
+    public func type(of series: SeriesID) -> ValueType? {
+        state.withLock { s in Int(series.rawValue) < s.table.count ? s.table.types[Int(series.rawValue)] : nil }
+    }
+
+    /// The value to append to a string series for `text`: its code in the store's string dictionary (added,
+    /// and written to the dictionary file, when new). Nil when the string is longer than
+    /// `Configuration.maximumStringBytes` or the dictionary already holds `maximumStringValues` strings —
+    /// the point cannot be stored; the refusal is counted (`statistics.rejectedStrings`).
+    public func stringValue(_ text: String) throws(TimeSeriesError) -> Double? {
+        try strings.code(for: text).map(Double.init)
     }
 
     // MARK: writing
@@ -84,13 +105,14 @@ public final class TimeSeriesStore: Sendable {
         if state.withLock({ $0.failed }) { try recoverFromWALFailure() }
         var result = AppendResult()
         let futureLimit = settings.maximumFutureSkew.map { configuration.clock() &+ $0 }
+        let stringCount = strings.count
         let series = batch.series, times = batch.times, values = batch.values
         var start = 0
         var maintenanceDue = false
         while start < series.count {
             let end = min(series.count, start + settings.maximumRecordPoints)
             let (chunk, due) = try state.withLock { (s) throws(TimeSeriesError) -> (AppendResult, Bool) in
-                try applyChunk(&s, series, times, values, start..<end, futureLimit: futureLimit)
+                try applyChunk(&s, series, times, values, start..<end, futureLimit: futureLimit, stringCount: stringCount)
             }
             result += chunk
             maintenanceDue = maintenanceDue || due
@@ -106,20 +128,36 @@ public final class TimeSeriesStore: Sendable {
 
     /// Appends one value by names (resolves the series each time: for low rates and tests).
     @discardableResult
-    public func append(device: String, measure: String, time: Int64, value: Double, type: ValueType = .float) throws(TimeSeriesError) -> AppendResult {
+    public func append(device: String, measure: String, tags: String = "", time: Int64, value: Double, type: ValueType = .float) throws(TimeSeriesError) -> AppendResult {
         var batch = PointBatch(capacity: 1)
-        batch.append(try seriesID(device: device, measure: measure, type: type), time: time, value: value)
+        batch.append(try seriesID(device: device, measure: measure, tags: tags, type: type), time: time, value: value)
+        return try append(batch)
+    }
+
+    /// Appends one string value by names (a string series; `rejectedStrings` counts a refused string).
+    @discardableResult
+    public func append(device: String, measure: String, tags: String = "", time: Int64, string: String) throws(TimeSeriesError) -> AppendResult {
+        let id = try seriesID(device: device, measure: measure, tags: tags, type: .string)
+        guard type(of: id) == .string else { throw TimeSeriesError(.invalidArgument, "\(device)/\(measure) is not a string series") }
+        guard let code = try stringValue(string) else { return AppendResult(rejectedStrings: 1) }
+        var batch = PointBatch(capacity: 1)
+        batch.append(id, time: time, value: code)
         return try append(batch)
     }
 
     private func applyChunk(
-        _ s: inout StoreState, _ series: [UInt32], _ times: [Int64], _ values: [Double], _ range: Range<Int>, futureLimit: Int64?
+        _ s: inout StoreState, _ series: [UInt32], _ times: [Int64], _ values: [Double], _ range: Range<Int>, futureLimit: Int64?, stringCount: Int
     ) throws(TimeSeriesError) -> (AppendResult, Bool) {
         guard !s.closed else { throw .closed }
         guard !s.failed else { throw .failed }  // another thread's batch failed meanwhile; the next call recovers
         let known = UInt32(s.heads.count)
-        for i in range where series[i] >= known {
-            throw TimeSeriesError(.invalidArgument, "a batch names series \(series[i]), which this store does not have")
+        for i in range {
+            guard series[i] < known else {
+                throw TimeSeriesError(.invalidArgument, "a batch names series \(series[i]), which this store does not have")
+            }
+            if s.table.types[Int(series[i])] == .string, !(values[i] >= 0 && values[i] < Double(stringCount) && values[i] == values[i].rounded()) {
+                throw TimeSeriesError(.invalidArgument, "a value for string series \(series[i]) is not a code from stringValue(_:)")
+            }
         }
         var result = AppendResult()
         do throws(TimeSeriesError) {
@@ -174,6 +212,7 @@ public final class TimeSeriesStore: Sendable {
     /// `fdatasync`ed). Concurrent callers share fsyncs.
     public func sync() throws(TimeSeriesError) {
         try seriesFile.sync()
+        try strings.sync()
         try wal.sync()
     }
 

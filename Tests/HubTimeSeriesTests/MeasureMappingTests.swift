@@ -22,20 +22,37 @@ struct MeasureMappingTests {
         #expect(result.measures.map(\.value) == [58.08, 2.52, 60.631945, -99.579919, 504.99, 1])
     }
 
-    @Test("the scenario's status: strings that are not numbers are not measures")
+    @Test("the scenario's status: numeric strings are numbers, batteryStatus a string measure, identifiers are not measures")
     func status() throws {
-        let body = try parse(#"{"occurrenceUtcTime":"04/17/2018 20:25:29 +00:00","deviceId":"d","temperature":"74.74","batteryStatus":"low","batteryLevel":"0.25"}"#)
+        let body = try parse(#"{"occurrenceUtcTime":"04/17/2018 20:25:29 +00:00","deviceId":"d","sensorType":"drone-state-sensor;v1","temperature":"74.74","batteryStatus":"low","batteryLevel":"0.25"}"#)
         let result = mapping.points(body: body, enqueuedTime: 0)
-        #expect(result.measures.map(\.name) == ["temperature", "batteryLevel"])
+        #expect(result.measures.map(\.name) == ["temperature", "batteryStatus", "batteryLevel"])
+        #expect(result.measures.map(\.type) == [.float, .string, .float])
+        #expect(result.measures.map(\.text) == [nil, "low", nil])
+        #expect(result.tags == "")
+    }
+
+    @Test("tag fields tag every series of the message; long strings are dropped and counted; strings can be turned off")
+    func tagsAndStringLimits() throws {
+        var mapping = MeasureMapping()
+        mapping.tagFields = ["motor", "side"]
+        mapping.maximumStringBytes = 8
+        let body = try parse(#"{"side":"left","motor":"front","rpm":5200,"mode":"cruise","note":"much too long"}"#)
+        let result = mapping.points(body: body, enqueuedTime: 0)
+        #expect(result.tags == "motor=front,side=left")
+        #expect(result.measures.map(\.name) == ["rpm", "mode"])
+        #expect(result.dropped == 1)
+        mapping.storeStrings = false
+        #expect(mapping.points(body: body, enqueuedTime: 0).measures.map(\.name) == ["rpm"])
     }
 
     @Test("booleans are boolean measures; numbers are floats")
     func booleans() throws {
         let body = try parse(#"{"armed":true,"engine":{"on":false,"rpm":5200},"note":"x"}"#)
         let result = mapping.points(body: body, enqueuedTime: 0)
-        #expect(result.measures.map(\.name) == ["armed", "engine.on", "engine.rpm"])
-        #expect(result.measures.map(\.value) == [1, 0, 5200])
-        #expect(result.measures.map(\.type) == [.boolean, .boolean, .float])
+        #expect(result.measures.map(\.name) == ["armed", "engine.on", "engine.rpm", "note"])
+        #expect(result.measures.map(\.value) == [1, 0, 5200, 0])
+        #expect(result.measures.map(\.type) == [.boolean, .boolean, .float, .string])
     }
 
     @Test("time: ISO 8601, epoch numbers, else the enqueued time; bad time text falls back")
@@ -48,10 +65,12 @@ struct MeasureMappingTests {
         #expect(mapping.points(body: try parse(#"{"time":1795000000,"v":1}"#), enqueuedTime: 7).measures.map(\.name) == ["v"])
     }
 
-    @Test("nested objects are flattened with dots; arrays, nulls and odd numbers are not measures")
+    @Test("nested objects are flattened with dots; arrays and nulls are not measures; strings that are not plain numbers stay strings")
     func shapes() throws {
         let body = try parse(#"{"engine":{"temperature":91.5,"rpm":"4200","ok":true},"list":[1,2],"n":null,"hex":"0x1F","word":"nan","big":"1e400","neg":"-3"}"#)
-        #expect(mapping.points(body: body, enqueuedTime: 0).measures.map(\.name) == ["engine.temperature", "engine.rpm", "engine.ok", "neg"])
+        let measures = mapping.points(body: body, enqueuedTime: 0).measures
+        #expect(measures.map(\.name) == ["engine.temperature", "engine.rpm", "engine.ok", "hex", "word", "big", "neg"])
+        #expect(measures.filter { $0.type == .string }.map(\.text) == ["0x1F", "nan", "1e400"])
         #expect(mapping.points(body: .array([.number("1")]), enqueuedTime: 5).measures.isEmpty)
     }
 

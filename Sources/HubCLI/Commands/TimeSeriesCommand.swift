@@ -11,7 +11,8 @@ public struct TimeSeriesCommand: AsyncParsableCommand {
         abstract: "Query and write the time-series store.",
         discussion: """
             Every numeric field of a device message becomes a measure (numbers sent as strings too; position "lat|lon|alt" \
-            becomes position.lat/.lon/.alt). Times: ISO 8601 (2026-11-24T10:00:00Z), now, or relative to now (-15m, -2h, -1d).
+            becomes position.lat/.lon/.alt); booleans and other strings (batteryStatus "low") are boolean and string measures. \
+            Series with tags (line protocol tags) print as measure{k=v}. Times: ISO 8601 (2026-11-24T10:00:00Z), now, or relative to now (-15m, -2h, -1d).
             """,
         subcommands: [Query.self, Write.self, Series.self, Stats.self, Compact.self])
 
@@ -26,11 +27,14 @@ public struct TimeSeriesCommand: AsyncParsableCommand {
                   meridian ts query --measure velocity --from -1h --interval PT1M --aggregate avg --aggregate max --sparkline
                   meridian ts query --measure velocity --interval PT5M --aggregate avg --group-by none --csv
                   meridian ts query --measure position.lat --measure position.lon --last
+                  meridian ts query --measure batteryStatus --interval PT1H --aggregate count --aggregate last
+                  meridian ts query --measure rpm --series-tag motor=front --from -15m
                 """)
         @Option(name: .customLong("device-id"), help: "A device to read (repeatable; default: every device).") var deviceIds: [String] = []
         @Option(help: "A twin query choosing the devices (e.g. \"tags.fleet = 'north'\").") var query: String?
         @Option(name: .customLong("tag"), help: "Devices whose twin tag has this value, k=v (repeatable).") var tags: [String] = []
         @Option(name: .customLong("measure"), help: "A measure to read (repeatable; default: every measure).") var measures: [String] = []
+        @Option(name: .customLong("series-tag"), help: "Only series with this tag, k=v (repeatable).") var seriesTags: [String] = []
         @Option(help: "Start of the range (default: an hour before --to).") var from: String?
         @Option(help: "End of the range, exclusive (default: now).") var to: String?
         @Option(help: "Bucket width, ISO 8601 (PT10S, PT1M, PT1H, P1D); without it and --aggregate: raw points.") var interval: String?
@@ -58,6 +62,15 @@ public struct TimeSeriesCommand: AsyncParsableCommand {
                 body["tags"] = object
             }
             if !measures.isEmpty { body["measures"] = measures }
+            if !seriesTags.isEmpty {
+                var object: [String: Any] = [:]
+                for tag in seriesTags {
+                    let parts = tag.split(separator: "=", maxSplits: 1)
+                    guard parts.count == 2 else { throw ValidationError("--series-tag takes key=value") }
+                    object[String(parts[0])] = String(parts[1])
+                }
+                body["seriesTags"] = object
+            }
             if let from { body["from"] = try TimeArgument.iso(from) }
             if let to { body["to"] = try TimeArgument.iso(to) }
             if let interval { body["interval"] = interval }
@@ -106,7 +119,7 @@ public struct TimeSeriesCommand: AsyncParsableCommand {
             let response = try await options.client().request(.POST, path, rawBody: data, headers: [("Content-Type", "text/plain; charset=utf-8")])
             if let counts = response.json as? [String: Any] {
                 if options.json { return Output.json(counts) }
-                Output.fields(["accepted", "rejectedLate", "rejectedFuture", "ignoredStringFields"].map { ($0, Output.text(counts[$0])) })
+                Output.fields(["accepted", "rejectedLate", "rejectedFuture", "rejectedStrings"].map { ($0, Output.text(counts[$0])) })
             } else if !options.json {
                 print("written")
             }
@@ -126,7 +139,7 @@ public struct TimeSeriesCommand: AsyncParsableCommand {
             let items = try await options.client().request(.GET, "/timeseries/series" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))).json
                 as? [[String: Any]] ?? []
             if options.json { return Output.json(items) }
-            Output.table(["DEVICE", "MEASURE", "TYPE"], items.map { [Output.text($0["deviceId"]), Output.text($0["measure"]), Output.text($0["type"])] })
+            Output.table(["DEVICE", "MEASURE", "TYPE"], items.map { [Output.text($0["deviceId"]), TimeSeriesCommand.measureName($0), Output.text($0["type"])] })
         }
     }
 
@@ -166,11 +179,18 @@ public struct TimeSeriesCommand: AsyncParsableCommand {
         return columns.isEmpty ? ["v"] : columns
     }
 
+    /// `velocity`, or `velocity{motor=front}` for a series with tags.
+    static func measureName(_ entry: [String: Any]) -> String {
+        let measure = entry["measure"] as? String ?? ""
+        guard let tags = entry["tags"] as? [String: Any], !tags.isEmpty else { return measure }
+        return measure + "{" + tags.keys.sorted().map { "\($0)=\(Output.text(tags[$0]))" }.joined(separator: ",") + "}"
+    }
+
     static func rows(_ series: [[String: Any]], _ columns: [String]) -> [[String]] {
         var rows: [[String]] = []
         for entry in series {
             let device = entry["deviceId"] as? String ?? "*"
-            let measure = entry["measure"] as? String ?? ""
+            let measure = measureName(entry)
             for point in entry["points"] as? [[String: Any]] ?? [] {
                 rows.append([device, measure, Output.text(point["t"])] + columns.map { point[$0].map { Output.text($0) } ?? "" })
             }
@@ -184,7 +204,7 @@ public struct TimeSeriesCommand: AsyncParsableCommand {
         for entry in series {
             let values = (entry["points"] as? [[String: Any]] ?? []).compactMap { ($0[column] as? NSNumber)?.doubleValue }
             rows.append([
-                entry["deviceId"] as? String ?? "*", entry["measure"] as? String ?? "", Sparkline.draw(values, width: 60),
+                entry["deviceId"] as? String ?? "*", measureName(entry), Sparkline.draw(values, width: 60),
                 values.isEmpty ? "" : "\(DailyReport.fixed(values.min()!, 2)) … \(DailyReport.fixed(values.max()!, 2))", "\(values.count) points",
             ])
         }
