@@ -48,6 +48,9 @@ public struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Key.timeseriesRetentionDays.rawValue), help: help(.timeseriesRetentionDays)) var timeseriesRetentionDays: Int?
     @Option(name: .customLong(Key.timeseriesWindowSeconds.rawValue), help: help(.timeseriesWindowSeconds)) var timeseriesWindowSeconds: Int?
     @Option(name: .customLong(Key.timeseriesRetentionRule.rawValue), help: help(.timeseriesRetentionRule)) var timeseriesRetentionRule: [String] = []
+    @Option(name: .customLong(Key.timeseriesTagField.rawValue), help: help(.timeseriesTagField)) var timeseriesTagField: [String] = []
+    @Option(name: .customLong(Key.timeseriesIgnoreField.rawValue), help: help(.timeseriesIgnoreField)) var timeseriesIgnoreField: [String] = []
+    @Option(name: .customLong(Key.timeseriesMaxStrings.rawValue), help: help(.timeseriesMaxStrings)) var timeseriesMaxStrings: Int?
     @Option(name: .customLong(Key.eventBatchDelayMs.rawValue), help: help(.eventBatchDelayMs)) var eventBatchDelayMs: Int?
     @Option(name: .customLong(Key.eventBatchRecords.rawValue), help: help(.eventBatchRecords)) var eventBatchRecords: Int?
     @Option(name: .customLong(Key.connectRate.rawValue), help: help(.connectRate)) var connectRate: Int?
@@ -113,6 +116,9 @@ public struct ServeCommand: AsyncParsableCommand {
         if !timeseriesRetentionRule.isEmpty {
             flags.append(.init(.timeseriesRetentionRule, .array(timeseriesRetentionRule.map { .string($0) })))
         }
+        if !timeseriesTagField.isEmpty { flags.append(.init(.timeseriesTagField, .array(timeseriesTagField.map { .string($0) }))) }
+        if !timeseriesIgnoreField.isEmpty { flags.append(.init(.timeseriesIgnoreField, .array(timeseriesIgnoreField.map { .string($0) }))) }
+        add(.timeseriesMaxStrings, timeseriesMaxStrings)
         let environment = ProcessInfo.processInfo.environment
         add(.ownerKey, ownerKey ?? environment["MERIDIAN_OWNER_KEY"])
         add(.masterKey, masterKey ?? environment["MERIDIAN_MASTER_KEY"])

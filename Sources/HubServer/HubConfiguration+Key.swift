@@ -33,6 +33,9 @@ extension HubConfiguration {
         case timeseriesRetentionDays = "timeseries-retention-days"
         case timeseriesWindowSeconds = "timeseries-window-seconds"
         case timeseriesRetentionRule = "timeseries-retention-rule"
+        case timeseriesTagField = "timeseries-tag-field"
+        case timeseriesIgnoreField = "timeseries-ignore-field"
+        case timeseriesMaxStrings = "timeseries-max-strings"
         // [limits]
         case maxConnections = "max-connections"
         case maxPacketSize = "max-packet-size"
@@ -60,7 +63,7 @@ extension HubConfiguration {
                 .tlsKey, .allowAnonymous, .hostName, .logLevel, .durability, .eventLoopThreads, .hostAliases, .ipFilter,
                 .ownerKey, .masterKey, .eventPartitions, .eventRetentionHours, .eventRetentionBytes, .eventBatchDelayMs,
                 .eventBatchRecords, .timeseriesRetentionDays, .timeseriesWindowSeconds,
-                .timeseriesRetentionRule:
+                .timeseriesRetentionRule, .timeseriesTagField, .timeseriesIgnoreField, .timeseriesMaxStrings:
                 false
             default:
                 true
@@ -113,6 +116,12 @@ extension HubConfiguration {
                 return "How far behind a series' newest point a late point may arrive and still be stored, 0…86,400 s (default: \(d.timeseriesWindowSeconds))."
             case .timeseriesRetentionRule:
                 return "Raw retention for some series, 'DEVICE-GLOB MEASURE-GLOB DAYS' (e.g. 'test-* * 2'), first match wins; repeatable (default: none)."
+            case .timeseriesTagField:
+                return "A top-level string field of device messages whose value tags the message's series instead of being a measure; repeatable (default: none)."
+            case .timeseriesIgnoreField:
+                return "A top-level field of device messages that is never a measure; repeatable, replaces the default list (default: \(d.timeseriesIgnoredFields.joined(separator: ", ")))."
+            case .timeseriesMaxStrings:
+                return "Distinct string values the time-series store keeps, 1…10,000,000; new ones beyond are refused and counted (default: \(d.timeseriesMaxStrings))."
             case .hostAliases:
                 return "More names of the hub, accepted in SAS tokens and put in the development certificate; repeatable (default: none)."
             case .ipFilter:
@@ -164,6 +173,7 @@ extension HubConfiguration {
             case .hostName: "name"
             case .hostAliases: "name"
             case .ipFilter, .timeseriesRetentionRule: "rule"
+            case .timeseriesTagField, .timeseriesIgnoreField: "field"
             case .ownerKey, .masterKey: "base64"
             case .logLevel: "level"
             case .durability: "mode"

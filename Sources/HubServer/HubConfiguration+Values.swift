@@ -85,6 +85,11 @@ extension HubConfiguration {
                 rules.append(rule)
             }
             timeseriesRetentionRules = rules
+        case .timeseriesTagField:
+            timeseriesTagFields = try Self.fieldNames(value)
+        case .timeseriesIgnoreField:
+            timeseriesIgnoredFields = try Self.fieldNames(value)
+        case .timeseriesMaxStrings: timeseriesMaxStrings = try Self.integer(value, in: 1...10_000_000)
         case .connectRate: connectRate = try Self.integer(value, in: 0...1_000_000)
         case .registryRate: registryRate = try Self.integer(value, in: 0...10_000_000)
         case .deviceRate: deviceRate = try Self.integer(value, in: 0...100_000_000)
@@ -148,6 +153,15 @@ extension HubConfiguration {
             return out
         default: throw ValueProblem("must be a list of strings, got \(value.typeDescription)")
         }
+    }
+
+    /// Field names: 1…256 bytes each, at most 64.
+    private static func fieldNames(_ value: ConfigValue) throws(ValueProblem) -> [String] {
+        let names = try stringList(value)
+        guard names.count <= 64, names.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 256 }) else {
+            throw ValueProblem("must be up to 64 field names of 1…256 bytes")
+        }
+        return names
     }
 
     private static func bool(_ value: ConfigValue) throws(ValueProblem) -> Bool {

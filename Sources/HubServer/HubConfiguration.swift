@@ -128,6 +128,18 @@ public struct HubConfiguration: Sendable, Hashable {
     /// roll-ups are kept 3× and 24× as long, as by default. Written `DEVICE-GLOB MEASURE-GLOB DAYS`.
     public var timeseriesRetentionRules: [TimeSeriesRetentionRule] = []
 
+    /// `timeseries-tag-field`: top-level string fields of device messages whose values tag every series of
+    /// the message (`"motor": "front"` → `motor=front`) instead of being measures. Default: none.
+    public var timeseriesTagFields: [String] = []
+
+    /// `timeseries-ignore-field`: top-level fields of device messages that are never measures (identifiers
+    /// whose every value is new would fill the string dictionary). Giving any replaces this default.
+    public var timeseriesIgnoredFields = ["deviceId", "deliveryId", "messageId", "correlationId", "sensorType"]
+
+    /// `timeseries-max-strings`: distinct string values the time-series store's string dictionary keeps;
+    /// a new string beyond is refused and counted. Default 100,000.
+    public var timeseriesMaxStrings = 100_000
+
     /// `host-aliases`: further names clients may use for the hub. SAS tokens naming any of them (or
     /// `host-name`) are accepted, and the development server certificate covers them. Default: none.
     public var hostAliases: [String] = []

@@ -81,7 +81,10 @@ extension MeridianServer {
         var batch = PointBatch(capacity: points.count * 4)
         for point in points {
             for measure in point.measures {
-                batch.append(try store.seriesID(device: point.device, measure: measure.name), time: point.time, value: measure.value)
+                let id = try store.seriesID(device: point.device, measure: measure.name)
+                // A job's numbers never go into a string series of the same name (the store would refuse the batch).
+                guard store.type(of: id) != .string else { continue }
+                batch.append(id, time: point.time, value: measure.value)
             }
         }
         _ = try store.append(batch)

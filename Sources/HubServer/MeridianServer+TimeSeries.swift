@@ -22,6 +22,7 @@ extension MeridianServer {
                     minute: .seconds(rule.days * 3 * day), hour: .seconds(rule.days * 24 * day))
             })
         settings.outOfOrderWindow = .seconds(configuration.timeseriesWindowSeconds)
+        settings.maximumStringValues = configuration.timeseriesMaxStrings
         let store: TimeSeriesStore
         do throws(TimeSeriesError) {
             store = try TimeSeriesStore(directory: directory, configuration: settings)
@@ -32,7 +33,10 @@ extension MeridianServer {
         if recovery.replayedPoints > 0 || recovery.truncatedWALBytes > 0 {
             logger.info("time series: recovered \(recovery.replayedPoints) points from the write-ahead log (\(recovery.truncatedWALBytes) torn bytes cut)")
         }
-        let feed = TimeSeriesFeed(log: log, store: store, positionsPath: directory + "/feed.json", logger: logger)
+        var mapping = MeasureMapping()
+        mapping.tagFields = configuration.timeseriesTagFields
+        mapping.ignoredFields = Set(configuration.timeseriesIgnoredFields)
+        let feed = TimeSeriesFeed(log: log, store: store, mapping: mapping, positionsPath: directory + "/feed.json", logger: logger)
         let endpoint = TimeSeriesEndpoint(
             store: store, feedStatus: { feed.status.withLock { $0 } },
             alarmCounts: { from, to in (try? await alarms.raisedCounts(from: from, to: to)) ?? [:] })
@@ -72,7 +76,8 @@ extension MeridianServer {
     }
 }
 
-/// `meridian_timeseries_*`: series, points in memory and sealed, bytes on disk, late points refused, and the
+/// `meridian_timeseries_*`: series, points in memory and sealed, bytes on disk, distinct strings, points
+/// refused (late, future, strings the dictionary refused), and the
 /// feed's events, points and lag.
 struct TimeSeriesMetricsExporter {
     private let series = Gauge(label: "meridian.timeseries.series")
@@ -82,6 +87,7 @@ struct TimeSeriesMetricsExporter {
     private let points = Counter(label: "meridian.timeseries.feed_points")
     private let events = Counter(label: "meridian.timeseries.feed_events")
     private let lag = Gauge(label: "meridian.timeseries.feed_lag")
+    private let strings = Gauge(label: "meridian.timeseries.string_values")
     private var last = TimeSeriesFeedStatus()
     private var lastRejected = 0
 
@@ -89,7 +95,8 @@ struct TimeSeriesMetricsExporter {
         series.record(Double(statistics.series))
         headPoints.record(Double(statistics.headPoints))
         bytes.record(Double(statistics.bytesOnDisk))
-        let refused = statistics.rejectedLate + statistics.rejectedFuture
+        strings.record(Double(statistics.stringValues))
+        let refused = statistics.rejectedLate + statistics.rejectedFuture + statistics.rejectedStrings
         if refused > lastRejected { rejected.increment(by: refused - lastRejected) }
         lastRejected = refused
         if feed.points > last.points { points.increment(by: feed.points - last.points) }

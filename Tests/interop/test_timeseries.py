@@ -260,6 +260,115 @@ def test_export_is_read_by_duckdb_with_equal_aggregates(hub, tmp_path):
         assert len(dates) == summary["files"]
 
 
+def test_string_and_tagged_series_through_feed_line_protocol_api_cli_and_duckdb(hub, tmp_path):
+    """String values (the scenario's batteryStatus) and series tags (line protocol) are stored, queried, listed,
+    printed and exported; count/first/last of strings per bucket match a brute force; kinds never mix."""
+    now = int(time.time() * 1000)
+    t0 = (now // 60_000) * 60_000 - 10 * 60_000
+    # The feed: status messages every 20 s with a string batteryStatus (identifiers such as sensorType are not measures).
+    key = create_device(hub, "st-drone")
+    statuses = ["ok", "ok", "low", "low", "low", "critical", "charging", "ok"]
+    sent = []
+    bodies = []
+    for i in range(24):
+        t = t0 + i * 20_000
+        text = statuses[(i // 3) % len(statuses)]
+        sent.append((t, text))
+        bodies.append({"occurrenceUtcTime": scenario(t), "deviceId": "st-drone", "sensorType": "drone-state-sensor;v1",
+                       "temperature": "74.74", "batteryStatus": text, "batteryLevel": f"{1 - i / 100:.2f}"})
+    send(hub, "st-drone", key, bodies)
+    window = {"deviceIds": ["st-drone"], "from": iso(t0), "to": iso(t0 + 20 * 60_000)}
+    wait_for(lambda: sum(len(s["points"]) for s in query(hub, {**window, "measures": ["batteryStatus"]})["series"]) == 24, 20)
+    raw = query(hub, {**window, "measures": ["batteryStatus"]})["series"][0]
+    assert [(parse_iso(p["t"]), p["v"]) for p in raw["points"]] == sent
+    listed = {(s["measure"], s["type"]) for s in request(hub, "GET", "/timeseries/series?deviceId=st-drone")[1]}
+    assert listed == {("temperature", "float"), ("batteryStatus", "string"), ("batteryLevel", "float")}
+    agg = query(hub, {**window, "measures": ["batteryStatus"], "interval": "PT1M", "aggregates": ["count", "first", "last", "max"]})
+    expected = {}
+    for t, text in sent:
+        expected.setdefault(t // 60_000 * 60_000, []).append(text)
+    got = {parse_iso(p["t"]): p for p in agg["series"][0]["points"]}
+    assert sorted(got) == sorted(expected)
+    for b, texts in expected.items():
+        assert got[b] == {"t": iso(b), "count": len(texts), "first": texts[0], "last": texts[-1], "max": None}, (b, got[b])
+    last = query(hub, {**window, "measures": ["batteryStatus"], "last": True})["series"][0]["points"]
+    assert last == [{"t": iso(sent[-1][0]), "v": sent[-1][1]}]
+
+    # Line protocol: tags other than deviceId make separate series; string fields are string series.
+    base = t0
+    lines = []
+    for i in range(30):
+        for motor, rpm in (("front", 5000 + i), ("rear", 4000 + i)):
+            state = "spinning" if i % 10 else "starting"
+            lines.append(f'motors,deviceId=tg-1,motor={motor},side=left rpm={rpm}i,state="{state}" {base + i * 10_000}')
+    assert write(hub, "\n".join(lines)) is None
+    rear = query(hub, {"deviceIds": ["tg-1"], "from": iso(base), "to": iso(base + 600_000), "measures": ["rpm"], "seriesTags": {"motor": "rear"}})
+    assert [(s["measure"], s["tags"]) for s in rear["series"]] == [("rpm", {"motor": "rear", "side": "left"})]
+    assert [p["v"] for p in rear["series"][0]["points"]] == [4000 + i for i in range(30)]
+    both = query(hub, {"deviceIds": ["tg-1"], "from": iso(base), "to": iso(base + 600_000), "measures": ["rpm", "state"],
+                       "seriesTags": {"side": "left"}, "aggregates": ["count", "max", "last"]})
+    summary = {(s["measure"], s["tags"]["motor"]): s["points"][0] for s in both["series"]}
+    assert summary[("rpm", "front")]["max"] == 5029 and summary[("rpm", "rear")]["count"] == 30
+    assert {k: v for k, v in summary[("state", "front")].items() if k != "t"} == {"count": 30, "max": None, "last": "spinning"}
+    status, answer = _write(hub, f"motors,deviceId=tg-1,motor=front,side=left state=5i {base + 400_000}\n", "ms")
+    assert status == 400 and "strings or numbers" in answer["Message"], answer
+    status, answer = request(hub, "POST", "/timeseries/query", body={"seriesTags": {"motor": 1}})
+    assert status == 400 and "seriesTags" in answer["Message"], answer
+    p = subprocess.run(cli_args(hub, "ts", "query", "--device-id", "tg-1", "--measure", "rpm", "--series-tag", "motor=rear", "--from", iso(base),
+                                "--to", iso(base + 600_000), "--csv")[:-1], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    rows = p.stdout.strip().splitlines()
+    assert rows[0] == "deviceId,measure,time,v" and len(rows) == 31, rows[:2]
+    assert rows[1].startswith('tg-1,"rpm{motor=rear,side=left}",') and rows[1].endswith(",4000"), rows[1]
+
+    # The export keeps numbers in `value`, strings in `text` and the tags in `tags`; DuckDB reads them as they are.
+    duckdb = pytest.importorskip("duckdb")
+    for fmt, reader in (("jsonl", "read_json_auto"), ("csv", "read_csv_auto")):
+        out = tmp_path / f"export-{fmt}"
+        cli(hub, "export", "--from", iso(t0), "--to", iso(t0 + 20 * 60_000), "--format", fmt, "--out", str(out))
+        con = duckdb.connect()
+        source = f"{reader}('{out}/*/*.{fmt}', hive_partitioning = true)"
+        texts = con.execute(f"SELECT text, count(*) FROM {source} WHERE deviceId = 'st-drone' AND measure = 'batteryStatus' GROUP BY text ORDER BY text").fetchall()
+        counts = {}
+        for _, text in sent:
+            counts[text] = counts.get(text, 0) + 1
+        assert texts == sorted(counts.items()), (fmt, texts)
+        tagged = con.execute(f"SELECT tags, count(*), max(value) FROM {source} WHERE deviceId = 'tg-1' AND measure = 'rpm' GROUP BY tags ORDER BY tags").fetchall()
+        assert tagged == [("motor=front,side=left", 30, 5029), ("motor=rear,side=left", 30, 4029)], (fmt, tagged)
+
+
+def test_feed_mapping_settings_tag_fields_ignored_fields_and_string_limit(tmp_path):
+    """timeseries-tag-field, timeseries-ignore-field and timeseries-max-strings shape what the feed stores."""
+    b = BrokerProcess(tmp_path / "hub", listeners=("mqtts", "https"), extra_args=[
+        "--owner-key", OWNER_KEY, "--timeseries-tag-field", "motor", "--timeseries-ignore-field", "serial", "--timeseries-ignore-field", "deviceId",
+        "--timeseries-max-strings", "2"]).start()
+    try:
+        key = create_device(b, "map-1")
+        t0 = (int(time.time() * 1000) // 1000) * 1000 - 60_000
+        send(b, "map-1", key, [
+            {"timestamp": iso(t0), "motor": "front", "rpm": 5000, "mode": "cruise", "serial": "SN-1"},
+            {"timestamp": iso(t0 + 1000), "motor": "rear", "rpm": 4000, "mode": "hover", "serial": "SN-1"},
+            {"timestamp": iso(t0 + 2000), "rpm": 1, "mode": "landing", "deviceId": "map-1"},
+        ])
+        wait_for(lambda: request(b, "GET", "/timeseries/stats")[1]["feed"]["events"] >= 3, 20)
+        listed = sorted((s["measure"], s["type"], json.dumps(s.get("tags", {}), sort_keys=True))
+                        for s in request(b, "GET", "/timeseries/series?deviceId=map-1")[1])
+        assert listed == sorted([
+            ("rpm", "float", '{"motor": "front"}'), ("mode", "string", '{"motor": "front"}'),
+            ("rpm", "float", '{"motor": "rear"}'), ("mode", "string", '{"motor": "rear"}'),
+            ("rpm", "float", "{}"), ("mode", "string", "{}"),
+        ]), listed
+        stats = request(b, "GET", "/timeseries/stats")[1]
+        # The third distinct string is one too many: refused and counted, the rest of its message stored.
+        assert stats["stringValues"] == 2 and stats["rejectedStrings"] == 1 and stats["feed"]["rejected"] == 1, stats
+        raw = query(b, {"deviceIds": ["map-1"], "from": iso(t0), "to": iso(t0 + 10_000), "measures": ["mode", "rpm"]})
+        assert sorted((s["measure"], s.get("tags", {}).get("motor", ""), [p["v"] for p in s["points"]]) for s in raw["series"]) == sorted([
+            ("mode", "front", ["cruise"]), ("mode", "rear", ["hover"]), ("rpm", "front", [5000]), ("rpm", "rear", [4000]), ("rpm", "", [1]),
+        ])
+    finally:
+        b.stop()
+
+
 def test_daily_report_table_csv_and_html(hub, tmp_path):
     day = (int(time.time() * 1000) // 86_400_000) * 86_400_000 - 86_400_000  # yesterday
     date = time.strftime("%Y-%m-%d", time.gmtime(day // 1000))
