@@ -140,13 +140,8 @@ extension ServiceAPI {
                     values.append(value)
                 }
                 try store.seriesIDs(device: device, tags: tags, measures: measures, into: &ids)
-                for (i, id) in ids.enumerated() {
-                    // A series keeps the kind it was created with.
-                    guard (store.type(of: id) == .string) == (measures[i].type == .string) else {
-                        throw TimeSeriesError(.invalidArgument, "field '\(measures[i].name)' of device '\(device)': a series holds either strings or numbers, not both")
-                    }
-                    batch.append(id, time: line.time, value: values[i])
-                }
+                // (A field of the other kind than its existing series is refused by seriesIDs.)
+                for (id, value) in zip(ids, values) { batch.append(id, time: line.time, value: value) }
             }
         } catch {
             throw error.code == .invalidArgument ? APIError(.argumentInvalid, error.message) : APIError(.serviceUnavailable, error.message)

@@ -44,7 +44,7 @@ struct HubConfigurationTests {
                 "tls-cert", "tls-key", "allow-anonymous", "host-name", "log-level", "durability",
                 "event-loop-threads", "host-aliases", "ip-filter", "owner-key", "master-key", "event-partitions",
                 "event-retention-hours", "event-retention-bytes", "event-batch-delay-ms", "event-batch-records", "timeseries-retention-days", "timeseries-window-seconds",
-                "timeseries-retention-rule",
+                "timeseries-retention-rule", "timeseries-tag-field", "timeseries-ignore-field", "timeseries-max-strings",
                 "max-connections", "max-packet-size", "max-user-properties", "connect-timeout", "receive-maximum",
                 "topic-alias-maximum", "maximum-qos", "max-subscriptions-per-session", "max-topic-levels",
                 "max-queued-messages", "max-queued-bytes", "max-session-expiry", "max-keep-alive",
@@ -160,6 +160,20 @@ struct HubConfigurationTests {
         let resolved = try? HubConfiguration.resolve(flags: [.init(.timeseriesRetentionRule, .array([.string(text)]))])
         #expect((resolved != nil) == valid)
         if valid { #expect(resolved?.timeseriesRetentionRules.count == 1) }
+    }
+
+    @Test("time-series mapping settings: field lists and the string limit are checked")
+    func timeSeriesMapping() throws {
+        let defaults = try HubConfiguration.resolve(flags: [])
+        #expect(defaults.timeseriesTagFields.isEmpty && defaults.timeseriesIgnoredFields.contains("deviceId") && defaults.timeseriesMaxStrings == 100_000)
+        let set = try HubConfiguration.resolve(flags: [
+            .init(.timeseriesTagField, .array([.string("motor")])), .init(.timeseriesIgnoreField, .string("serial")),
+            .init(.timeseriesMaxStrings, .integer(7)),
+        ])
+        #expect(set.timeseriesTagFields == ["motor"] && set.timeseriesIgnoredFields == ["serial"] && set.timeseriesMaxStrings == 7)
+        #expect(throws: HubServerError.self) { try HubConfiguration.resolve(flags: [.init(.timeseriesTagField, .array([.string("")]))]) }
+        #expect(throws: HubServerError.self) { try HubConfiguration.resolve(flags: [.init(.timeseriesMaxStrings, .integer(0))]) }
+        #expect(throws: HubServerError.self) { try HubConfiguration.resolve(flags: [.init(.timeseriesIgnoreField, .integer(3))]) }
     }
 
     @Test("a YAML file sets the same settings", arguments: ["meridian.yaml", "meridian.yml"])

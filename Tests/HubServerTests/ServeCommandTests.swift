@@ -19,6 +19,8 @@ struct ServeCommandTests {
             "--event-batch-delay-ms", "2", "--event-batch-records", "128",
             "--timeseries-retention-days", "90", "--timeseries-window-seconds", "60",
             "--timeseries-retention-rule", "test-* * 2", "--timeseries-retention-rule", "drone-?? velocity 365",
+            "--timeseries-tag-field", "motor", "--timeseries-tag-field", "side", "--timeseries-ignore-field", "serial",
+            "--timeseries-max-strings", "500",
             "--max-connections", "10", "--max-packet-size", "2048", "--max-user-properties", "4",
             "--connect-timeout", "1.5", "--receive-maximum", "20", "--topic-alias-maximum", "0", "--maximum-qos", "1",
             "--max-subscriptions-per-session", "5", "--max-topic-levels", "6", "--max-queued-messages", "7",
@@ -38,6 +40,7 @@ struct ServeCommandTests {
         #expect(c.ownerKey?.bytes == Array(0..<32) && c.masterKey == Array(0..<32))
         #expect(c.connectRate == 50 && c.registryRate == 60 && c.deviceRate == 70)
         #expect(c.eventPartitions == 2 && c.eventRetentionHours == 48 && c.eventRetentionBytes == 1_000_000)
+        #expect(c.timeseriesTagFields == ["motor", "side"] && c.timeseriesIgnoredFields == ["serial"] && c.timeseriesMaxStrings == 500)
         #expect(c.eventBatchDelayMs == 2 && c.eventBatchRecords == 128)
         #expect(c.timeseriesRetentionDays == 90 && c.timeseriesWindowSeconds == 60)
         #expect(c.timeseriesRetentionRules.map { "\($0.devicePattern) \($0.measurePattern) \($0.days)" } == ["test-* * 2", "drone-?? velocity 365"])

@@ -39,11 +39,13 @@ struct TimeSeriesFeedTests {
         var task = Task { [feed] in await feed.run() }
         #expect(await eventually { feed.status.withLock { $0.events } == 21 })
         let status = feed.status.withLock { $0 }
-        #expect(status.mapped == 20 && status.points == 80 && status.unmapped == 1 && status.rejected == 0)
+        #expect(status.mapped == 20 && status.points == 100 && status.unmapped == 1 && status.rejected == 0)
         let raw = try store.rawPoints(SeriesSelector(devices: ["drone-0"], measures: ["velocity"]), from: Self.t0, to: Self.t0 + 3_600_000)
         #expect(raw.series.first?.times == (0..<10).map { Self.t0 + Int64($0) * 10_000 })
         #expect(raw.series.first?.values == (0..<10).map { Double("\($0 * 2).25")! })
-        #expect(store.series().map(\.key.measure).sorted() == ["position.alt", "position.lat", "position.lon", "velocity"].flatMap { [$0, $0] })
+        #expect(store.series().map(\.key.measure).sorted() == ["note", "position.alt", "position.lat", "position.lon", "velocity"].flatMap { [$0, $0] })
+        let notes = try store.rawPoints(SeriesSelector(devices: ["drone-1"], measures: ["note"]), from: Self.t0, to: Self.t0 + 3_600_000)
+        #expect(notes.series.first?.type == .string && notes.series.first?.strings == Array(repeating: "text", count: 10))
         #expect(await eventually { FileManager.default.fileExists(atPath: positions) })
         task.cancel()
         await task.value
