@@ -230,11 +230,24 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HubSimulator",
+            dependencies: [
+                "MQTTCodec",
+                "HubCore",
+                "HubAuth",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .target(
             name: "HubCLI",
             dependencies: [
                 "HubServer",
                 "HubTimeSeries",
                 "HubBench",
+                "HubSimulator",
                 "HubAuth",
                 "HubCore",
                 "HubStreamSQL",
@@ -397,6 +410,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "HubSimulatorTests",
+            dependencies: ["HubSimulator", "HubCore"]
         ),
         .testTarget(
             name: "HubBenchTests",

@@ -94,6 +94,15 @@ public struct ClientError: Error, CustomStringConvertible {
     /// Azure's error name (`DeviceNotFound` …) or a local code.
     public var code: String
     public var message: String
+    /// The answer's body (some errors, such as a failed bulk registry request, carry a result in it).
+    public var body: Data?
+
+    public init(status: Int, code: String, message: String, body: Data? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.body = body
+    }
 
     public var description: String {
         status > 0 ? "\(code) (HTTP \(status)): \(message)" : message
@@ -112,7 +121,7 @@ public struct ClientError: Error, CustomStringConvertible {
                 message = text
             }
         }
-        return ClientError(status: status, code: name, message: message)
+        return ClientError(status: status, code: name, message: message, body: body)
     }
 }
 
