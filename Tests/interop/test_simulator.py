@@ -55,6 +55,7 @@ def query_twins(hub, where):
     return answer
 
 
+@pytest.mark.timeout(SECONDS + 90)
 def test_fifty_drones_fly_for_a_minute(hub, tmp_path):
     summary = tmp_path / "summary.json"
     args = cli_args(hub, "simulate", "--drones", str(DRONES), "--duration", str(SECONDS), "--seed", "7", "--faults-per-hour", "0",
