@@ -52,6 +52,7 @@ public final class TwinService: Sendable {
     private let logger: Logger
     private let observers = Mutex(Observers())
     private let changes = Atomic<UInt64>(0)
+    private let changeObservers = Mutex<[@Sendable (IdentityID) -> Void]>([])
 
     /// - Parameters:
     ///   - clock: the wall clock for `$lastUpdated` (a fixed one in tests).
@@ -139,7 +140,7 @@ public final class TwinService: Sendable {
     public func deleteTwins(of identity: IdentityID) async throws(TwinError) {
         do {
             let count = try await store.deleteTwins(of: identity)
-            changes.add(1, ordering: .relaxed)
+            changed(identity)
             logger.debug("deleted twins", metadata: ["identity": "\(identity)", "count": "\(count)"])
         } catch {
             throw TwinError.storage(error, while: "deleting twins")
@@ -149,6 +150,18 @@ public final class TwinService: Sendable {
     /// Grows by one at every stored change of any twin (tags, desired, reported, deletion): readers
     /// that cache twins (stream jobs' `twins` reference data) reload when it moved.
     public var changeCount: UInt64 { changes.load(ordering: .relaxed) }
+
+    /// Calls `observer` with the identity of every twin stored or deleted from now on (after the change is
+    /// stored; a deleted device's module twins are not listed one by one). Observers must be quick: they run
+    /// on the writer's task.
+    public func addChangeObserver(_ observer: @escaping @Sendable (IdentityID) -> Void) {
+        changeObservers.withLock { $0.append(observer) }
+    }
+
+    private func changed(_ identity: IdentityID) {
+        changes.add(1, ordering: .relaxed)
+        for observer in changeObservers.withLock({ $0 }) { observer(identity) }
+    }
 
     /// Twins in identity order after `after` (nil: from the first), at most `limit`, for scans.
     public func scan(after: IdentityID?, limit: Int, scope: TwinScope = .devices) async throws(TwinError) -> [Twin] {
@@ -209,7 +222,7 @@ public final class TwinService: Sendable {
             guard update.changed else { return current }
             do {
                 try await store.replaceTwin(update.twin, expectedEtag: current.etag)
-                changes.add(1, ordering: .relaxed)
+                changed(identity)
             } catch where error.code == .conflict {
                 if expectedEtag != nil { throw TwinError(.preconditionFailed, "the twin changed since the etag in If-Match") }
                 continue
