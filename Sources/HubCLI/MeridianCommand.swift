@@ -10,7 +10,7 @@ public struct MeridianCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, DeviceCommand.self, PolicyCommand.self, CACommand.self, UserCommand.self, MethodCommand.self, TwinCommand.self,
             QueryCommand.self, C2DCommand.self, MonitorCommand.self, EventLogCommand.self, RouteCommand.self, JobCommand.self, RuleCommand.self, AlarmCommand.self, TimeSeriesCommand.self,
-            ExportCommand.self, ReportCommand.self, BenchCommand.self, SimulateCommand.self,
+            ExportCommand.self, ReportCommand.self, BenchCommand.self, SimulateCommand.self, DemoCommand.self,
         ]
     )
 

@@ -12,8 +12,11 @@ import HubStreamSQL
 ///              "command": {"type": "c2d"}, "rtb": {"type": "method", "methodName": "returnToBase"},
 ///              "chained": {"type": "eventLog"}, "preview": {"type": "memory"}},
 ///  "startFrom": "now", "outOfOrderToleranceSeconds": 5, "latePolicy": "adjust",
-///  "inputSources": ["Telemetry"]}
+///  "inputSources": ["Telemetry"],
+///  "referenceData": {"noFlyZones": [{"zoneId": "nfz-1", "polygon": {"type": "Polygon", "coordinates": […]}}]}}
 /// ```
+/// `referenceData` holds static reference tables the query may JOIN by name (as Stream Analytics jobs join
+/// reference data from a blob), next to the live `twins`.
 /// A target with no entry in `outputs` is an `alarm` output when it is named `alarms`, else `memory` (the
 /// last rows, readable through the API: nothing is silently thrown away).
 public struct StreamJobDefinition: Sendable, Hashable, Codable {
@@ -31,6 +34,8 @@ public struct StreamJobDefinition: Sendable, Hashable, Codable {
     public var enabled: Bool
     /// The rule this job runs, when it was made from one (`PUT /rules/{name}`): its query is generated.
     public var rule: AlarmRule?
+    /// Static reference tables by name: each a JSON array of rows (objects).
+    public var referenceData: [String: [CodableJSON]]?
 
     public init(
         name: String, query: String, outputs: [String: JobOutput] = [:], startFrom: String = "now", outOfOrderToleranceSeconds: Double = 0,
@@ -47,7 +52,7 @@ public struct StreamJobDefinition: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, query, outputs, startFrom, outOfOrderToleranceSeconds, latePolicy, inputSources, enabled, rule
+        case name, query, outputs, startFrom, outOfOrderToleranceSeconds, latePolicy, inputSources, enabled, rule, referenceData
     }
 
     public init(from decoder: any Decoder) throws {
@@ -61,6 +66,7 @@ public struct StreamJobDefinition: Sendable, Hashable, Codable {
         inputSources = try c.decodeIfPresent([String].self, forKey: .inputSources) ?? ["Telemetry"]
         enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         rule = try c.decodeIfPresent(AlarmRule.self, forKey: .rule)
+        referenceData = try c.decodeIfPresent([String: [CodableJSON]].self, forKey: .referenceData)
     }
 
     /// The output of `target`: configured, or the default for its name.
@@ -69,8 +75,21 @@ public struct StreamJobDefinition: Sendable, Hashable, Codable {
         return target.lowercased() == "alarms" ? JobOutput(type: .alarm) : JobOutput(type: .memory)
     }
 
-    /// Reference inputs a job may JOIN: the live twins.
+    /// Reference inputs every job may JOIN: the live twins.
     public static let references: Set<String> = ["twins"]
+    /// Limits of `referenceData`: tables, rows over all tables.
+    public static let maximumReferenceTables = 16
+    public static let maximumReferenceRows = 100_000
+
+    /// The reference tables of `referenceData`, ready for the SQL engine, by lowercased name (names in
+    /// queries are case-insensitive; the engine asks in lower case).
+    public var referenceTables: [String: SQLReferenceTable] {
+        var tables: [String: SQLReferenceTable] = [:]
+        for (name, rows) in referenceData ?? [:] {
+            tables[name.lowercased()] = SQLReferenceTable(rows: rows.map { SQLValue(json: $0.value) }, version: 1)
+        }
+        return tables
+    }
 
     /// Plans the query and checks the settings; the first problem as a `StreamJobError` (query errors
     /// with their line and column).
@@ -85,9 +104,25 @@ public struct StreamJobDefinition: Sendable, Hashable, Codable {
             throw StreamJobError(.invalid, "startFrom is now, earliest or an ISO 8601 time")
         }
         guard !inputSources.isEmpty else { throw StreamJobError(.invalid, "inputSources names at least one source") }
+        let data = referenceData ?? [:]
+        guard data.count <= Self.maximumReferenceTables else { throw StreamJobError(.invalid, "referenceData holds at most \(Self.maximumReferenceTables) tables") }
+        guard data.values.reduce(0, { $0 + $1.count }) <= Self.maximumReferenceRows else {
+            throw StreamJobError(.invalid, "referenceData holds at most \(Self.maximumReferenceRows) rows in all")
+        }
+        guard Set(data.keys.map { $0.lowercased() }).count == data.count else {
+            throw StreamJobError(.invalid, "reference table names differ only in case (names in queries are case-insensitive)")
+        }
+        for (table, rows) in data {
+            guard RoutingTable.isValidName(table), !Self.references.contains(table), table.lowercased() != "events" else {
+                throw StreamJobError(.invalid, "reference table '\(table)': a name of 1-64 of A-Z a-z 0-9 - _ ., not twins or events")
+            }
+            guard rows.allSatisfy({ if case .object = $0.value { return true } else { return false } }) else {
+                throw StreamJobError(.invalid, "reference table '\(table)': every row is a JSON object")
+            }
+        }
         let plan: SQLPlan
         do {
-            plan = try SQLPlan(query, references: Self.references)
+            plan = try SQLPlan(query, references: Self.references.union(data.keys))
         } catch {
             throw StreamJobError(.invalidQuery, "line \(error.location.line), column \(error.location.column): \(error.message)")
         }

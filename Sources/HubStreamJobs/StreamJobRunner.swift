@@ -116,7 +116,8 @@ final class StreamJobRunner: Sendable {
         configuration.outOfOrderTolerance = tolerance
         configuration.latePolicy = SQLJob.LatePolicy(rawValue: definition.latePolicy) ?? .adjust
         let actions = self.actions
-        configuration.reference = { name in name == "twins" ? actions.twins() : nil }
+        let tables = definition.referenceTables
+        configuration.reference = { name in name.lowercased() == "twins" ? actions.twins() : tables[name.lowercased()] }
         var job = SQLJob(plan: plan, configuration: configuration)
         var lastEnqueued = checkpoint?.lastEnqueued ?? 0
         var lastSave = ContinuousClock.now

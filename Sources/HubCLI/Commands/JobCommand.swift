@@ -27,11 +27,14 @@ public struct JobCommand: AsyncParsableCommand {
                 --output TARGET=TYPE[,key=value…] says where an INTO target goes: alarm (severity=, alarmType=), \
                 webhook (url=, header.NAME=), fileStorage (directory=), c2d, method (methodName=, timeoutSeconds=), \
                 eventLog, timeSeries (measurePrefix=) or memory. A target named alarms is an alarm output by default; others are memory \
-                outputs (see `meridian job sql output`). A query that does not plan is refused with its line and column.
+                outputs (see `meridian job sql output`). A query that does not plan is refused with its line and column. \
+                --reference NAME=FILE gives a static reference table the query may JOIN as NAME (FILE: a JSON array of objects, \
+                e.g. the no-fly zones of `meridian simulate --no-fly-zones FILE`).
                 """)
         @Argument(help: "The job's name.") var name: String
         @Option(help: ArgumentHelp("File with the query ('-' for standard input).", valueName: "file")) var query: String
         @Option(help: ArgumentHelp("Where a target goes: TARGET=TYPE[,key=value…] (repeatable).", valueName: "spec")) var output: [String] = []
+        @Option(help: ArgumentHelp("A reference table: NAME=FILE with a JSON array of objects (repeatable).", valueName: "name=file")) var reference: [String] = []
         @Option(help: ArgumentHelp("now, earliest or an ISO 8601 time (without a checkpoint).", valueName: "from")) var startFrom = "now"
         @Option(help: ArgumentHelp("Seconds an event may arrive behind the latest one.", valueName: "seconds")) var outOfOrderTolerance: Double = 0
         @Option(help: ArgumentHelp("adjust or drop late events.", valueName: "policy")) var latePolicy = "adjust"
@@ -46,10 +49,22 @@ public struct JobCommand: AsyncParsableCommand {
                 let (target, settings) = try Self.parse(spec)
                 outputs[target] = settings
             }
-            let body: [String: Any] = [
+            var body: [String: Any] = [
                 "query": text, "outputs": outputs, "startFrom": startFrom, "outOfOrderToleranceSeconds": outOfOrderTolerance,
                 "latePolicy": latePolicy, "enabled": !stopped,
             ]
+            if !reference.isEmpty {
+                var tables: [String: Any] = [:]
+                for spec in reference {
+                    guard let equals = spec.firstIndex(of: "="), equals != spec.startIndex else { throw ValidationError("--reference \(spec): expected NAME=FILE") }
+                    let file = String(spec[spec.index(after: equals)...])
+                    guard let data = FileManager.default.contents(atPath: file), let rows = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
+                        throw ValidationError("--reference \(spec): \(file) is not a readable JSON array")
+                    }
+                    tables[String(spec[..<equals])] = rows
+                }
+                body["referenceData"] = tables
+            }
             let job = try await options.client().request(.PUT, "/jobs/sql/\(Path.escape(name))", body: body).json as? [String: Any] ?? [:]
             JobCommand.print(job, options)
         }
