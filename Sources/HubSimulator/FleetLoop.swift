@@ -296,8 +296,11 @@ final class FleetLoop {
         return (counters, interval)
     }
 
-    /// The whole run's latency histogram.
+    /// The whole run's latency histogram (since `resetTotal`).
     var totalLatency: Histogram<UInt64> { total }
+
+    /// Starts the run's latency histogram afresh (at the end of the warm-up).
+    func resetTotal() { total.reset() }
 
     /// Disconnects every drone; the future completes when every channel is closed (or after `timeout`).
     func stop(timeout: TimeAmount) -> EventLoopFuture<Void> {

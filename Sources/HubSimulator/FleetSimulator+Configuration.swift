@@ -37,6 +37,8 @@ extension FleetSimulator {
         public var rateMultiplier = 1.0
         /// Seconds to fly; nil until cancelled.
         public var duration: Double?
+        /// Seconds at the start (the connect storm) left out of the report's latency percentiles.
+        public var warmup = 0.0
         /// Event-loop threads of the simulator (it may share the machine with the hub).
         public var threads = 1
         /// New connections per second over the fleet (the hub's own connect-rate is 2,000 by default).

@@ -70,7 +70,12 @@ public final class FleetSimulator: Sendable {
         var interval = FleetLoop.makeHistogram()
         var last = SimulationCounters()
         var lastTime = began
+        var warm = c.warmup <= 0
         while !Task.isCancelled {
+            if !warm, ContinuousClock.now - began >= .seconds(c.warmup) {
+                for loop in loops { try await loop.eventLoop.submit { loop.value.value.resetTotal() }.get() }
+                warm = true
+            }
             if let duration = c.duration, ContinuousClock.now - began >= .seconds(duration) { break }
             try? await Task.sleep(for: .seconds(1))
             var counters = SimulationCounters()
@@ -90,6 +95,7 @@ public final class FleetSimulator: Sendable {
             lastTime = now
         }
         let elapsed = Self.seconds(ContinuousClock.now - began)
+        let measured = warm ? max(0.001, elapsed - c.warmup) : elapsed
         var counters = SimulationCounters()
         var total = FleetLoop.makeHistogram()
         for loop in loops {
@@ -100,7 +106,8 @@ public final class FleetSimulator: Sendable {
         }
         // Drones still connected at the end (before the final DISCONNECTs) are what `connected` reports.
         counters.connected = last.connected
-        return SimulationReport(drones: c.drones.count, seconds: elapsed, counters: counters, latency: SimulationReport.percentiles(total))
+        return SimulationReport(
+            drones: c.drones.count, seconds: elapsed, counters: counters, latency: SimulationReport.percentiles(total), latencySeconds: measured)
     }
 
     static func seconds(_ duration: Duration) -> Double {

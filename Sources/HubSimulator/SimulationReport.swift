@@ -83,6 +83,8 @@ public struct SimulationReport: Sendable {
     public var counters: SimulationCounters
     /// Percentiles of publish → PUBACK in milliseconds (p50, p90, p99, p99.9, max), nil when nothing was acknowledged.
     public var latency: [String: Double]?
+    /// The seconds the percentiles cover (the run after its warm-up).
+    public var latencySeconds: Double
 
     /// Telemetry messages per second over the run.
     public var rate: Double { seconds > 0 ? Double(counters.telemetry) / seconds : 0 }
@@ -112,6 +114,7 @@ public struct SimulationReport: Sendable {
         var failures = JSONObject()
         for (reason, count) in c.connectFailures.sorted(by: { $0.key < $1.key }) { failures[reason] = .int(count) }
         object["connectFailures"] = .object(failures)
+        object["latencySeconds"] = .number(DroneFormat.fixed(latencySeconds, decimals: 1))
         if let latency {
             var l = JSONObject()
             for key in ["p50", "p90", "p99", "p99.9", "max"] { l[key] = .number(DroneFormat.fixed(latency[key] ?? 0, decimals: 3)) }

@@ -30,6 +30,8 @@ public struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "MQTT port (default: 8883 with TLS, 1883 without).") var mqttsPort: Int?
     @Flag(inversion: .prefixedNo, help: "MQTT over TLS (default: on); --ca is trusted.") var tls = true
     @Option(help: ArgumentHelp("Seconds to fly (default: until interrupted).", valueName: "seconds")) var duration: Double?
+    @Option(help: ArgumentHelp("Seconds at the start left out of the summary's latency percentiles (the connect storm).", valueName: "seconds"))
+    var warmup = 0.0
     @Option(help: ArgumentHelp("Message rate × this (2: flight data every 2.5 s, status every 10 s).", valueName: "x")) var rateMultiplier = 1.0
     @Option(help: "Seed of the flights.") var seed: UInt64 = 1
     @Option(help: ArgumentHelp("Faults per drone per hour (0: none).", valueName: "rate")) var faultsPerHour = 0.1
@@ -41,6 +43,7 @@ public struct SimulateCommand: AsyncParsableCommand {
     var deviceHostName: String?
     @Option(help: ArgumentHelp("Write the summary as JSON to this file.", valueName: "file")) var summaryJson: String?
     @Option(help: ArgumentHelp("Write the no-fly zones (stream-SQL reference data) as JSON to this file.", valueName: "file")) var noFlyZones: String?
+    @Flag(help: "Create (or replace) the drone-delivery rules first, as `meridian demo` does: six stream jobs drone-*.") var createRules = false
 
     public init() {}
 
@@ -64,8 +67,10 @@ public struct SimulateCommand: AsyncParsableCommand {
         let hostName = try deviceHostName ?? DeviceCommand.deviceHost(client)
         let layout = FleetLayout(drones: drones, seed: seed)
         if let noFlyZones { try JSONWriter.string(layout.noFlyZonesJSON()).write(toFile: noFlyZones, atomically: true, encoding: .utf8) }
+        let rest = try client.client()
+        if createRules { try await DemoJobs.create(layout: layout, client: rest) }
         let ids = (0..<drones).map { DroneModel.deviceID(index: $0) }
-        let keys = try await SimulatedDevices.register(ids: ids, client: try client.client(), progress: BenchCommand.Publish.note)
+        let keys = try await SimulatedDevices.register(ids: ids, client: rest, progress: BenchCommand.Publish.note)
 
         var c = FleetSimulator.Configuration(layout: layout)
         c.host = mqttHost ?? hubHost
@@ -75,6 +80,7 @@ public struct SimulateCommand: AsyncParsableCommand {
         c.seed = seed
         c.rateMultiplier = rateMultiplier
         c.duration = duration
+        c.warmup = warmup
         c.threads = threads
         c.connectRate = connectRate
         c.tokenLifetime = tokenLifetime

@@ -159,12 +159,7 @@ final class DemoService: Service, Sendable {
         }
         let rest = client!
         let layout = FleetLayout(drones: settings.drones, seed: settings.seed)
-        let zones = try JSONSerialization.jsonObject(with: Data(JSONWriter.bytes(layout.noFlyZonesJSON())))
-        for job in DemoJobs.all(noFlyZones: zones) {
-            var body: [String: Any] = ["query": job.query, "outputs": job.outputs, "startFrom": "now", "outOfOrderToleranceSeconds": job.outOfOrderToleranceSeconds]
-            if !job.referenceData.isEmpty { body["referenceData"] = job.referenceData }
-            try await rest.request(.PUT, "/jobs/sql/\(job.name)", body: body)
-        }
+        try await DemoJobs.create(layout: layout, client: rest)
         let ids = (0..<settings.drones).map { DroneModel.deviceID(index: $0) }
         let keys = try await SimulatedDevices.register(ids: ids, client: rest, progress: BenchCommand.Publish.note)
         printBanner(firstDrone: ids[0], key: keys[ids[0]]!)

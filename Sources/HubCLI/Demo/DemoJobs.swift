@@ -1,4 +1,8 @@
-/// The stream jobs `meridian demo` creates: the Drone Delivery rules — 30-second roll-ups into the
+import Foundation
+import HubCore
+import HubSimulator
+
+/// The stream jobs `meridian demo` (and `meridian simulate --create-rules`) creates: the Drone Delivery rules — 30-second roll-ups into the
 /// time-series store, and alarms for battery drops, silent drones, no-fly-zone incursions (which also
 /// send the drone a returnToBase command), engine overheating, and low batteries on a delivery.
 enum DemoJobs {
@@ -9,6 +13,16 @@ enum DemoJobs {
         /// Reference tables by name (the no-fly zones).
         var referenceData: [String: Any] = [:]
         var outOfOrderToleranceSeconds = 5.0
+    }
+
+    /// Creates (or replaces) every job on the hub, with `layout`'s no-fly zones.
+    static func create(layout: FleetLayout, client: HubRESTClient) async throws {
+        let zones = try JSONSerialization.jsonObject(with: Data(JSONWriter.bytes(layout.noFlyZonesJSON())))
+        for job in all(noFlyZones: zones) {
+            var body: [String: Any] = ["query": job.query, "outputs": job.outputs, "startFrom": "now", "outOfOrderToleranceSeconds": job.outOfOrderToleranceSeconds]
+            if !job.referenceData.isEmpty { body["referenceData"] = job.referenceData }
+            try await client.request(.PUT, "/jobs/sql/\(job.name)", body: body)
+        }
     }
 
     static func all(noFlyZones: Any) -> [Job] {
