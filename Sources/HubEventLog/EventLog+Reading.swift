@@ -91,7 +91,10 @@ extension Partition {
         let fd = try io.open(Partition.path(directory, segment.baseOffset, "log"), create: false, readOnly: true)
         defer { io.close(fd) }
         var failure: EventLogError?
-        _ = try SegmentScanner.scan(io, fd, from: segment.seekPosition(for: offset).position, to: segment.size) { recordOffset, _, _, _, bytes, at in
+        // The first read is sized for `limit` small records (reading on grows it).
+        let firstChunk = min(SegmentScanner.chunkSize, max(16 * 1024, limit * 256))
+        _ = try SegmentScanner.scan(io, fd, from: segment.seekPosition(for: offset).position, to: segment.size, firstChunk: firstChunk) {
+            recordOffset, _, _, _, bytes, at in
             if recordOffset < offset { return true }
             do throws(EventLogError) {
                 events.append(try RecordCodec.decode(from: bytes, at: at).event)

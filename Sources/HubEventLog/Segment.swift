@@ -100,11 +100,15 @@ enum SegmentScanner {
     /// Calls `visit(offset, time, position, length, bytes, at)` for each valid record from `start` up to
     /// `end` until it returns false (`bytes[at...]` holds the record, for decoding). Returns where the last visited record ends and whether the scan stopped
     /// cleanly (at `end` or because `visit` said so) rather than at a torn or corrupt record.
+    ///
+    /// The first `pread` asks for `firstChunk` bytes, later ones double up to `chunkSize`: a reader that
+    /// wants a few new records (a stream job keeping up) reads kilobytes, a recovery or a catch-up megabytes.
     static func scan(
-        _ io: any LogFileIO, _ fd: Int32, from start: Int64, to end: Int64,
+        _ io: any LogFileIO, _ fd: Int32, from start: Int64, to end: Int64, firstChunk: Int = chunkSize,
         visit: (Int64, Int64, Int64, Int, UnsafeRawBufferPointer, Int) -> Bool
     ) throws(EventLogError) -> (goodEnd: Int64, clean: Bool) {
-        var buffer = [UInt8](repeating: 0, count: min(chunkSize, max(RecordCodec.headerSize, Int(end - start))))
+        // Not zero-filled: only the bytes `read` returned are ever looked at.
+        var buffer = uninitializedBuffer(min(chunkSize, max(RecordCodec.headerSize, min(firstChunk, Int(end - start)))))
         var position = start
         while position < end {
             let want = Int(min(Int64(buffer.count), end - position))
@@ -139,9 +143,18 @@ enum SegmentScanner {
             position += Int64(consumed)
             if let stop { return (position, stop) }
             if got == 0 { return (position, false) }
-            if growTo > 0 { buffer = [UInt8](repeating: 0, count: growTo) }
+            if growTo > 0 {
+                buffer = uninitializedBuffer(max(growTo, min(chunkSize, buffer.count * 2)))
+            } else if buffer.count < chunkSize, Int64(buffer.count) < end - position {
+                buffer = uninitializedBuffer(min(chunkSize, buffer.count * 2))
+            }
         }
         return (position, true)
+    }
+
+    /// A byte array of `count` bytes whose contents are unspecified (cheaper than zeroing a megabyte per read).
+    private static func uninitializedBuffer(_ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// Reads a whole small file (an index), or nil when it does not exist.

@@ -302,10 +302,27 @@ final class FleetLoop {
     /// Starts the run's latency histogram afresh (at the end of the warm-up).
     func resetTotal() { total.reset() }
 
-    /// Disconnects every drone; the future completes when every channel is closed (or after `timeout`).
-    func stop(timeout: TimeAmount) -> EventLoopFuture<Void> {
+    /// Stops sending, waits up to `drain` for the PUBACKs still due, then disconnects every drone; the
+    /// future completes when every channel is closed (or after `timeout` more).
+    func stop(drain: TimeAmount = .seconds(3), timeout: TimeAmount) -> EventLoopFuture<Void> {
         stopping = true
         ticker?.cancel()
+        let done = eventLoop.makePromise(of: Void.self)
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let deadline = NIODeadline.now() + drain
+        func check() {
+            let loop = bound.value
+            if NIODeadline.now() >= deadline || !loop.slots.contains(where: { !$0.inflight.isEmpty && $0.state == .online }) {
+                loop.disconnectAll(timeout: timeout).cascade(to: done)
+            } else {
+                loop.eventLoop.scheduleTask(in: .milliseconds(20)) { check() }
+            }
+        }
+        check()
+        return done.futureResult
+    }
+
+    private func disconnectAll(timeout: TimeAmount) -> EventLoopFuture<Void> {
         var closing: [EventLoopFuture<Void>] = []
         for slot in slots {
             slot.connectTimer?.cancel()
