@@ -175,13 +175,7 @@ public struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw Self.fail(error)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = configuration.logLevel
-            return handler
-        }
-        var logger = Logger(label: "meridian")
-        logger.logLevel = configuration.logLevel
+        let logger = Self.bootstrapLogging(configuration.logLevel)
         do {
             try await MeridianServer.run(configuration: configuration, logger: logger)
         } catch let error as HubServerError {
@@ -189,6 +183,18 @@ public struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw Self.fail(HubServerError(.storage, "stopped: \(error)"))
         }
+    }
+
+    /// Logs to standard error at `level`; returns the hub's logger.
+    static func bootstrapLogging(_ level: Logger.Level) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "meridian")
+        logger.logLevel = level
+        return logger
     }
 
     /// Prints `meridian: <message>` on stderr and returns the exit code to throw.

@@ -52,25 +52,9 @@ public struct TimeSeriesCommand: AsyncParsableCommand {
             var body: [String: Any] = [:]
             if !deviceIds.isEmpty { body["deviceIds"] = deviceIds }
             if let query { body["query"] = query }
-            if !tags.isEmpty {
-                var object: [String: Any] = [:]
-                for tag in tags {
-                    let parts = tag.split(separator: "=", maxSplits: 1)
-                    guard parts.count == 2 else { throw ValidationError("--tag takes key=value") }
-                    object[String(parts[0])] = String(parts[1])
-                }
-                body["tags"] = object
-            }
+            if !tags.isEmpty { body["tags"] = try TimeSeriesCommand.pairs(tags, option: "--tag") }
             if !measures.isEmpty { body["measures"] = measures }
-            if !seriesTags.isEmpty {
-                var object: [String: Any] = [:]
-                for tag in seriesTags {
-                    let parts = tag.split(separator: "=", maxSplits: 1)
-                    guard parts.count == 2 else { throw ValidationError("--series-tag takes key=value") }
-                    object[String(parts[0])] = String(parts[1])
-                }
-                body["seriesTags"] = object
-            }
+            if !seriesTags.isEmpty { body["seriesTags"] = try TimeSeriesCommand.pairs(seriesTags, option: "--series-tag") }
             if let from { body["from"] = try TimeArgument.iso(from) }
             if let to { body["to"] = try TimeArgument.iso(to) }
             if let interval { body["interval"] = interval }
@@ -177,6 +161,17 @@ public struct TimeSeriesCommand: AsyncParsableCommand {
             }
         }
         return columns.isEmpty ? ["v"] : columns
+    }
+
+    /// `k=v` options as a JSON object.
+    static func pairs(_ specs: [String], option: String) throws -> [String: Any] {
+        var object: [String: Any] = [:]
+        for spec in specs {
+            let parts = spec.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("\(option) takes key=value") }
+            object[String(parts[0])] = String(parts[1])
+        }
+        return object
     }
 
     /// `velocity`, or `velocity{motor=front}` for a series with tags.

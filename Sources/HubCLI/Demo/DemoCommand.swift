@@ -63,13 +63,7 @@ public struct DemoCommand: AsyncParsableCommand {
         } catch {
             throw ServeCommand.fail(error)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = configuration.logLevel
-            return handler
-        }
-        var logger = Logger(label: "meridian")
-        logger.logLevel = configuration.logLevel
+        let logger = ServeCommand.bootstrapLogging(configuration.logLevel)
         let settings = DemoSettings(
             drones: drones, seed: seed, rateMultiplier: rateMultiplier, faultsPerHour: faultsPerHour, bind: bind, mqttsPort: mqttsPort,
             httpsPort: httpsPort, simulatorThreads: simulatorThreads, duration: duration)
