@@ -123,6 +123,7 @@ final class StreamJobRunner: Sendable {
         var job = SQLJob(plan: plan, configuration: configuration)
         var lastEnqueued = checkpoint?.lastEnqueued ?? 0
         var lastSave = ContinuousClock.now
+        var savedPositions = positions
         let idempotentOutputs = plan.outputs.allSatisfy { [.timeSeries, .memory].contains(definition.output($0).type) }
         var replaying = checkpoint != nil
         var nonJSON: Int64 = 0
@@ -151,8 +152,14 @@ final class StreamJobRunner: Sendable {
                 }
             }
             guard buffers.values.contains(where: { !$0.isEmpty }) else {
-                save(positions: positions, lastEnqueued: lastEnqueued, delivered: &delivered)
-                lastSave = .now
+                // Caught up: persist the positions if they moved, at most once a second (every delivery to
+                // a non-idempotent output was saved right after it, below). Saving at every catch-up was a
+                // file replace per commit of the log.
+                if positions != savedPositions, ContinuousClock.now - lastSave >= .seconds(1) {
+                    save(positions: positions, lastEnqueued: lastEnqueued, delivered: &delivered)
+                    savedPositions = positions
+                    lastSave = .now
+                }
                 _ = await log.waitForEvents(anyOf: reads, timeout: .seconds(1))
                 continue
             }
@@ -225,6 +232,7 @@ final class StreamJobRunner: Sendable {
             }
             if (!rows.isEmpty && !idempotentOutputs) || ContinuousClock.now - lastSave > .seconds(1) {
                 save(positions: positions, lastEnqueued: lastEnqueued, delivered: &delivered)
+                savedPositions = positions
                 lastSave = .now
             }
         }
