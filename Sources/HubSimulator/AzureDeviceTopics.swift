@@ -1,3 +1,5 @@
+import HubCore
+
 /// The Azure IoT Hub device topics a simulated drone speaks (protocol reference §2.2), built and parsed
 /// without I/O.
 public enum AzureDeviceTopics {
@@ -47,7 +49,9 @@ public enum AzureDeviceTopics {
         if topic.hasPrefix("$iothub/methods/POST/") {
             let rest = topic.dropFirst("$iothub/methods/POST/".count)
             guard let slash = rest.firstIndex(of: "/"), let rid = query(rest[slash...], "$rid") else { return .unknown }
-            return .method(name: percentDecoded(String(rest[..<slash])), requestID: rid)
+            // Some clients URL-quote method names; a malformed escape is taken as written.
+            let raw = rest[..<slash]
+            return .method(name: PercentEncoding.decode(raw.utf8) ?? String(raw), requestID: rid)
         }
         if topic.hasPrefix("$iothub/twin/res/") {
             let rest = topic.dropFirst("$iothub/twin/res/".count)
@@ -68,21 +72,5 @@ public enum AzureDeviceTopics {
             if parts.count == 2, parts[0] == key { return String(parts[1]) }
         }
         return nil
-    }
-
-    /// `%XX` escapes decoded (method names are URL-quoted by some clients).
-    static func percentDecoded(_ text: String) -> String {
-        guard text.contains("%") else { return text }
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "%"), utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                utf8 = utf8.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -19,6 +19,8 @@ final class DroneSlot {
 
     var agent: DroneAgent
     let credential: FleetSimulator.Credential
+    /// Its position in its loop's `slots` (for the waiting queue).
+    var index = 0
     var state: State
     var channel: (any Channel)?
     /// Consecutive failed attempts (the back-off grows with them).

@@ -43,7 +43,8 @@ final class FleetLoop {
 
     /// Adds drones (before `start`).
     func add(_ slot: DroneSlot) {
-        waiting.append(slots.count)
+        slot.index = slots.count
+        waiting.append(slot.index)
         slots.append(slot)
     }
 
@@ -172,7 +173,7 @@ final class FleetLoop {
 
     private func requeue(_ slot: DroneSlot, notBefore: Int64) {
         slot.state = .waiting(notBefore: notBefore)
-        if let index = slots.firstIndex(where: { $0 === slot }) { waiting.append(index) }
+        waiting.append(slot.index)
     }
 
     // MARK: packets

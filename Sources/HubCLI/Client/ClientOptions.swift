@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HubAuth
+import NIOSSL
 
 /// The options every client command of the CLI takes (device, policy, ca, user; later twin, method,
 /// c2d, monitor, query): where the hub is, which credential to use, which CA to trust, how to print.
@@ -36,6 +37,15 @@ public struct ClientOptions: ParsableArguments {
             throw ValidationError("the connection string must name a shared access policy (SharedAccessKeyName and SharedAccessKey)")
         }
         return cs
+    }
+
+    /// TLS towards the hub as every client command uses it: TLS 1.2 or later; when `ca` (a PEM file) is
+    /// given, it is the trust root instead of the system's.
+    static func tlsConfiguration(ca: String?) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let ca { tls.trustRoots = .file(ca) }
+        return tls
     }
 
     /// Opens a REST client for the hub.

@@ -19,15 +19,10 @@ public final class HubRESTClient: Sendable {
     public init(baseURL: String, connectionString: ConnectionString, caFile: String?) throws {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.connectionString = connectionString
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        if let caFile {
-            guard FileManager.default.isReadableFile(atPath: caFile) else {
-                throw ClientError(status: 0, code: "CAUnreadable", message: "cannot read the CA file \(caFile)")
-            }
-            tls.trustRoots = .file(caFile)
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ClientError(status: 0, code: "CAUnreadable", message: "cannot read the CA file \(caFile)")
         }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        var configuration = HTTPClient.Configuration(tlsConfiguration: ClientOptions.tlsConfiguration(ca: caFile))
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }

@@ -114,10 +114,7 @@ public struct BenchCommand: AsyncParsableCommand {
             c.host = mqttHost ?? (plainBroker ? "127.0.0.1" : hubHost)
             c.port = mqttPort ?? (useTLS ? 8883 : 1883)
             if useTLS {
-                var t = TLSConfiguration.makeClientConfiguration()
-                t.minimumTLSVersion = .tlsv12
-                if let ca = client.ca { t.trustRoots = .file(ca) }
-                c.tls = t
+                c.tls = ClientOptions.tlsConfiguration(ca: client.ca)
             }
             c.label = label ?? (plainBroker ? "plain broker" : "meridian hub")
             c.payloadTime = Timestamp.now().secondsSince1970

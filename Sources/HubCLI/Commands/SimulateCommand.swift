@@ -76,7 +76,7 @@ public struct SimulateCommand: AsyncParsableCommand {
         c.host = mqttHost ?? hubHost
         c.port = mqttsPort ?? (tls ? 8883 : 1883)
         c.hostName = hostName
-        c.drones = ids.enumerated().map { FleetSimulator.Credential(index: $0.offset, deviceID: $0.element, key: keys[$0.element]!) }
+        c.drones = SimulatedDevices.credentials(ids: ids, keys: keys)
         c.seed = seed
         c.rateMultiplier = rateMultiplier
         c.duration = duration
@@ -85,12 +85,7 @@ public struct SimulateCommand: AsyncParsableCommand {
         c.connectRate = connectRate
         c.tokenLifetime = tokenLifetime
         c.settings.faultsPerHour = faultsPerHour
-        if tls {
-            var t = TLSConfiguration.makeClientConfiguration()
-            t.minimumTLSVersion = .tlsv12
-            if let ca = client.ca { t.trustRoots = .file(ca) }
-            c.tls = t
-        }
+        if tls { c.tls = ClientOptions.tlsConfiguration(ca: client.ca) }
         let simulator: FleetSimulator
         do {
             simulator = try FleetSimulator(c)
@@ -132,6 +127,11 @@ public struct SimulateCommand: AsyncParsableCommand {
 enum SimulatedDevices {
     static let chunk = 100
     static let attempts = 30
+
+    /// The fleet's credentials: drone `i` is `ids[i]` with its registered key.
+    static func credentials(ids: [String], keys: [String: SharedAccessKey]) -> [FleetSimulator.Credential] {
+        ids.enumerated().map { FleetSimulator.Credential(index: $0.offset, deviceID: $0.element, key: keys[$0.element]!) }
+    }
 
     static func register(ids: [String], client: HubRESTClient, progress: @escaping @Sendable (String) -> Void) async throws -> [String: SharedAccessKey] {
         var keys: [String: SharedAccessKey] = [:]

@@ -7,6 +7,7 @@ import HubSimulator
 import Logging
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// `meridian demo`: a hub with embedded storage, the Drone Delivery rules, and a simulated fleet flying
 /// against it — one command to see everything work.
@@ -110,7 +111,7 @@ final class DemoService: Service, Sendable {
     private let ownerKey: SharedAccessKey
     private let hostName: String
     private let logger: Logger
-    private let failureBox = LockedBox<(any Error)?>(nil)
+    private let failureBox = Mutex<(any Error)?>(nil)
 
     init(settings: DemoSettings, directory: String, ownerKey: SharedAccessKey, hostName: String, logger: Logger) {
         self.settings = settings
@@ -120,7 +121,7 @@ final class DemoService: Service, Sendable {
         self.logger = logger
     }
 
-    var failure: (any Error)? { failureBox.value }
+    var failure: (any Error)? { failureBox.withLock { $0 } }
 
     var ownerConnectionString: String { "HostName=\(hostName);SharedAccessKeyName=iothubowner;SharedAccessKey=\(ownerKey.base64)" }
     var caPath: String { directory + "/tls/ca.pem" }
@@ -131,7 +132,7 @@ final class DemoService: Service, Sendable {
             try await cancelWhenGracefulShutdown { try await self.fly() }
         } catch is CancellationError {
         } catch {
-            failureBox.value = error
+            failureBox.withLock { $0 = error }
             BenchCommand.Publish.note("demo: \(error)")
         }
     }
@@ -162,18 +163,13 @@ final class DemoService: Service, Sendable {
         c.host = settings.bind == "0.0.0.0" || settings.bind == "::" ? "127.0.0.1" : settings.bind
         c.port = settings.mqttsPort
         c.hostName = hostName
-        c.drones = ids.enumerated().map { FleetSimulator.Credential(index: $0.offset, deviceID: $0.element, key: keys[$0.element]!) }
+        c.drones = SimulatedDevices.credentials(ids: ids, keys: keys)
         c.seed = settings.seed
         c.rateMultiplier = settings.rateMultiplier
         c.duration = settings.duration
         c.threads = settings.simulatorThreads
         c.settings.faultsPerHour = settings.faultsPerHour
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        tls.trustRoots = .file(caPath)
-        // The certificate names `hostName`; connect to the bind address but check the name.
-        tls.certificateVerification = .fullVerification
-        c.tls = tls
+        c.tls = ClientOptions.tlsConfiguration(ca: caPath)
         let simulator = try FleetSimulator(c)
         let report = try await simulator.run { p in
             if Int(p.elapsed) % 10 == 0 { BenchCommand.Publish.note("demo: " + p.line) }
@@ -208,16 +204,5 @@ final class DemoService: Service, Sendable {
         ]
         // Unbuffered: the banner must show while the demo runs, also when stdout is a pipe.
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-    }
-}
-
-/// A value behind a lock, for a `Sendable` class's one mutable field.
-final class LockedBox<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }
