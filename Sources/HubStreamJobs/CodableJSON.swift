@@ -25,7 +25,11 @@ public struct CodableJSON: Sendable, Hashable, Codable {
         }
         if let object = try? decoder.container(keyedBy: AnyKey.self) {
             var result = JSONObject()
-            for key in object.allKeys { result[key.stringValue] = try object.decode(Nested.self, forKey: key).value }
+            // Decoders list keys in no fixed order (Foundation's on Linux: hash order); sorted, the same
+            // document always decodes to the same, equal value.
+            for key in object.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
+                result[key.stringValue] = try object.decode(Nested.self, forKey: key).value
+            }
             return .object(result)
         }
         let single = try decoder.singleValueContainer()
